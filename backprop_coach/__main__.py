@@ -1,0 +1,3 @@
+from backprop_coach.cli import main
+
+main()

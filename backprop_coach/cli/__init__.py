@@ -1,0 +1,50 @@
+"""The typer app: wiring only. Each command lives in its own module and calls one core function;
+heavy imports (sympy, numpy) happen inside command bodies so `--help` stays fast."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from backprop_coach import __version__
+from backprop_coach.cli import check, trace
+
+app = typer.Typer(
+    name="backprop-coach",
+    help=(
+        "Learn and prove backpropagation: practise derivations, check your own gradients, "
+        "see every number of a worked backward pass."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backprop-coach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Learn and prove backpropagation in the terminal."""
+
+
+check.register(app)
+trace.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,157 @@
+"""`backprop-coach check`: prove or refute a claimed gradient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backprop_coach.cli.output import emit_json, fail, show
+
+EPILOG = """\
+**Examples**
+
+* one sigmoid neuron: `backprop-coach check --loss '(a - y)^2/2' --let 'z=w*x+b'
+  --let 'a=sigmoid(z)' --wrt w --claim '(a - y)*a*(1 - a)*x'`
+
+* the output error δ = ∂L/∂z: the same with `--wrt z --claim "(a - y)*sigmoid'(z)"`
+
+* a weight matrix: `backprop-coach check --loss 'sum((W@x + b - y)^2)/2' --shape W=2x3
+  --shape x=3x1 --shape b=2x1 --shape y=2x1 --wrt W --claim '(W@x + b - y) @ x.T'`
+
+* a number worked by hand: `backprop-coach check --loss '(sigmoid(w*x) - y)^2/2' --wrt w
+  --claim 0.0822 --at w=0.5 --at x=1 --at y=0`
+
+**Language**: + - * / ^ (or **), @ matrix product, .T transpose, ⊙ elementwise; sigmoid (σ),
+tanh, relu, exp, log, sqrt, abs, softplus, step, sum, mean, softmax, diag, max; f'(z) for the
+derivative of an activation.
+
+**Exit codes**: 0 correct, 1 incorrect, 2 invalid input.
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", epilog=EPILOG)(check)
+
+
+def check(
+    loss: Annotated[
+        str | None,
+        typer.Option(metavar="EXPR", help="The loss, a scalar expression, e.g. '(a - y)^2/2'."),
+    ] = None,
+    wrt: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Differentiate with respect to this name; a --let name gives δ = ∂L/∂z.",
+        ),
+    ] = None,
+    claim: Annotated[
+        str | None,
+        typer.Option(
+            metavar="EXPR",
+            help="Your gradient, in the expression language (or a number with --at).",
+        ),
+    ] = None,
+    let: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--let",
+            metavar="NAME=EXPR",
+            help="Abbreviation NAME=EXPR, in order; later ones may use earlier ones.",
+        ),
+    ] = None,
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            metavar="NAME=RxC",
+            help="Matrix or vector NAME=RxC (a vector is Rx1); others are scalars.",
+        ),
+    ] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--domain",
+            metavar="NAME=KIND",
+            help="Where to sample NAME=KIND: real, positive, unit, onehot, simplex.",
+        ),
+    ] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE",
+            help="NAME=VALUE: check a number you computed at this point.",
+        ),
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="JSONL file, one case a line: {id, loss, wrt, claim, let, shape, domain}.",
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=600, help="Seconds allowed for one check.")
+    ] = 5.0,
+) -> None:
+    """Prove or refute a claimed gradient, and say what is wrong with it.
+
+    The claim is correct when it equals d(loss)/d(wrt) everywhere on the domain, with the shape
+    of wrt. It is checked numerically at many random points and confirmed symbolically where
+    that is cheap; a wrong claim gets a diagnosis: sign_flip, constant_factor, missing_factor,
+    extra_factor, transposed, shape_mismatch, shape_error or wrong (with a counterexample).
+    """
+    if batch is not None:
+        _batch(batch, timeout)
+        return
+    missing = [
+        opt for opt, v in (("--loss", loss), ("--wrt", wrt), ("--claim", claim)) if v is None
+    ]
+    if missing:
+        fail(f"missing {', '.join(missing)} (see backprop-coach check --help for examples)")
+    assert loss is not None and wrt is not None and claim is not None
+
+    from backprop_coach.expr.errors import ExprError
+    from backprop_coach.expr.parse import parse_point
+    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.grading.service import check_claim
+    from backprop_coach.grading.verdict import invalid
+
+    try:
+        problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
+        point = {name: value for name, value, _ in map(parse_point, at or [])}
+        verdict = check_claim(problem, claim, point, timeout)
+    except ExprError as err:
+        verdict = invalid(str(err), claim)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+        return
+    if json_output:
+        emit_json(verdict.to_json())
+    else:
+        from backprop_coach.render.verdict import render_verdict
+
+        show(render_verdict(verdict))
+    raise typer.Exit(verdict.exit_code)
+
+
+def _batch(path: Path, timeout: float) -> None:
+    import sys
+
+    from backprop_coach.grading.service import check_batch
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read {path}: {err}")
+        return
+    try:
+        for result in check_batch(enumerate(lines, start=1), timeout):
+            emit_json(result)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: results above are complete, the rest were not checked\n")
+        raise typer.Exit(130) from None

@@ -1,0 +1,40 @@
+"""The one place that prints. Rich decides colour from the terminal and honours NO_COLOR; when
+stdout is not a terminal it prints plain text."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from typing import Any
+
+from rich.console import Console, RenderableType
+
+
+@cache
+def console() -> Console:
+    return Console(highlight=False)
+
+
+@cache
+def error_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def show(*renderables: RenderableType) -> None:
+    for r in renderables:
+        console().print(r)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a user error to stderr and exit with `code` (never a traceback)."""
+    import typer
+    from rich.markup import escape
+
+    error_console().print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code)

@@ -1,0 +1,393 @@
+"""The one place where user text becomes structure.
+
+Expressions are tokenised and parsed by a small recursive-descent grammar into the tree of
+`backprop_coach.expr.tree`; nothing here calls `eval`, `sympify` or `parse_expr`, and every input
+is bounded (length, nesting depth, node count, literal size) before any work is done.
+
+Grammar (lowest precedence first)::
+
+    expr     := term (('+' | '-') term)*
+    term     := unary (('*' | '/' | '@' | '⊙' | '∘' | implicit) unary)*
+    unary    := ('-' | '+') unary | power
+    power    := postfix (('^' | '**') unary)?          right-associative
+    postfix  := atom ('.T' | 'ᵀ')*
+    atom     := NUMBER | NAME | FUNC "'"? '(' expr (',' expr)* ')' | '(' expr ')'
+
+The same module parses the small specs the commands take (`NAME=EXPR`, `NAME=RxC`,
+`NAME=KIND`, `NAME=VALUE`), so there is exactly one door for user input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from backprop_coach.expr.errors import LimitError, ParseError, SpecError
+from backprop_coach.expr.functions import DIFFERENTIABLE, FUNCTIONS, canonical_function
+from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Num, Transpose, count_nodes
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+MAX_NODES = 1500
+MAX_DIGITS = 30
+MAX_EXPONENT = 300
+MAX_MATRIX_ENTRIES = 64
+
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DIGITS = "0123456789"
+_SPACES = " \t\r\n\u00a0"
+_MULTIPLY = {"*", "⊙", "∘", "·", "×"}
+_MINUS = {"-", "−"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # "num", "name", "op", "end"
+    text: str
+    col: int  # 1-based column
+
+
+def _is_name_start(ch: str) -> bool:
+    return ch.isalpha() and ch != "ᵀ" and ch.isidentifier()
+
+
+def _is_name_char(ch: str) -> bool:
+    return (ch.isalnum() or ch == "_") and ch != "ᵀ" and ("a" + ch).isidentifier()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into tokens; raise ParseError naming the column of anything unexpected."""
+    if len(text) > MAX_LENGTH:
+        raise LimitError(f"input too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        col = i + 1
+        if ch in _SPACES:
+            i += 1
+            continue
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            m = _NUMBER.match(text, i)
+            assert m is not None  # a digit always matches
+            tokens.append(Token("num", m.group(0), col))
+            i = m.end()
+            continue
+        if _is_name_start(ch):
+            j = i + 1
+            while j < n and _is_name_char(text[j]):
+                j += 1
+            tokens.append(Token("name", text[i:j], col))
+            i = j
+            continue
+        if ch == "_":
+            raise ParseError("names start with a letter (leading underscores are not allowed)", col)
+        if text.startswith("**", i):
+            tokens.append(Token("op", "^", col))
+            i += 2
+            continue
+        if (
+            ch == "."
+            and text.startswith(".T", i)
+            and not (i + 2 < n and _is_name_char(text[i + 2]))
+        ):
+            tokens.append(Token("op", ".T", col))
+            i += 2
+            continue
+        if ch == "ᵀ":
+            tokens.append(Token("op", ".T", col))
+            i += 1
+            continue
+        if ch in _MULTIPLY:
+            tokens.append(Token("op", "*", col))
+            i += 1
+            continue
+        if ch in _MINUS:
+            tokens.append(Token("op", "-", col))
+            i += 1
+            continue
+        if ch in "+/^@(),'":
+            tokens.append(Token("op", ch, col))
+            i += 1
+            continue
+        if ch == ".":
+            raise ParseError("'.' is only allowed in numbers and in the transpose '.T'", col)
+        shown = repr(ch) if not ch.isprintable() or ch in "\"'" else f"'{ch}'"
+        raise ParseError(f"unexpected character {shown}", col)
+    tokens.append(Token("end", "", n + 1))
+    return tokens
+
+
+@dataclass
+class Parsed:
+    """A parsed expression and whether implicit multiplication was read into it."""
+
+    tree: Node
+    implicit: bool
+    source: str
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.pos = 0
+        self.depth = 0
+        self.implicit = False
+
+    # -- token helpers -------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def at_op(self, *ops: str) -> bool:
+        return self.tok.kind == "op" and self.tok.text in ops
+
+    def expect(self, op: str, what: str) -> Token:
+        if not self.at_op(op):
+            raise ParseError(f"expected {what}, found {self.describe(self.tok)}", self.tok.col)
+        return self.advance()
+
+    @staticmethod
+    def describe(tok: Token) -> str:
+        return "end of input" if tok.kind == "end" else f"'{tok.text}'"
+
+    def enter(self, col: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise LimitError(f"expression nested too deeply (more than {MAX_DEPTH} levels)", col)
+
+    # -- grammar ---------------------------------------------------------------------------
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise ParseError("empty expression: expected a formula such as (a - y)*x", 1)
+        node = self.expr()
+        if self.tok.kind != "end":
+            if self.at_op(")"):
+                raise ParseError("unmatched ')'", self.tok.col)
+            raise ParseError(
+                f"expected an operator or end of input, found {self.describe(self.tok)}",
+                self.tok.col,
+            )
+        return node
+
+    def expr(self) -> Node:
+        self.enter(self.tok.col)
+        node = self.term()
+        while self.at_op("+", "-"):
+            op = self.advance().text
+            node = BinOp(op, node, self.term())
+        self.depth -= 1
+        return node
+
+    def starts_atom(self) -> bool:
+        return self.tok.kind in ("num", "name") or self.at_op("(")
+
+    def term(self) -> Node:
+        node = self.unary()
+        while True:
+            if self.at_op("*", "/", "@"):
+                op = self.advance().text
+                node = BinOp(op, node, self.unary())
+            elif self.starts_atom():
+                self.implicit = True
+                node = BinOp("*", node, self.unary())
+            else:
+                return node
+
+    def unary(self) -> Node:
+        if self.at_op("-", "+"):
+            tok = self.advance()
+            self.enter(tok.col)
+            operand = self.unary()
+            self.depth -= 1
+            return Neg(operand) if tok.text == "-" else operand
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        if self.at_op("^"):
+            tok = self.advance()
+            self.enter(tok.col)
+            exponent = self.unary()
+            self.depth -= 1
+            return BinOp("^", base, exponent)
+        return base
+
+    def postfix(self) -> Node:
+        node = self.atom()
+        while self.at_op(".T"):
+            self.advance()
+            node = Transpose(node)
+        return node
+
+    def atom(self) -> Node:
+        tok = self.tok
+        if tok.kind == "num":
+            self.advance()
+            return _number(tok)
+        if tok.kind == "name":
+            self.advance()
+            return self.name_or_call(tok)
+        if self.at_op("("):
+            self.advance()
+            self.enter(tok.col)
+            node = self.expr()
+            self.depth -= 1
+            self.expect(")", f"')' to close the '(' at column {tok.col}")
+            return node
+        if tok.kind == "end":
+            raise ParseError("unexpected end of input: expected a number, a name or '('", tok.col)
+        raise ParseError(f"expected a number, a name or '(', found {self.describe(tok)}", tok.col)
+
+    def name_or_call(self, tok: Token) -> Node:
+        func = canonical_function(tok.text)
+        prime = False
+        if self.at_op("'"):
+            if func is None:
+                raise ParseError(
+                    f"prime notation f'(x) needs a function; '{tok.text}' is not one "
+                    f"(differentiable: {', '.join(sorted(DIFFERENTIABLE))})",
+                    self.tok.col,
+                )
+            if func not in DIFFERENTIABLE:
+                raise ParseError(
+                    f"{tok.text}' is not supported; prime notation works for "
+                    f"{', '.join(sorted(DIFFERENTIABLE))}",
+                    self.tok.col,
+                )
+            self.advance()
+            prime = True
+            if not self.at_op("("):
+                raise ParseError(
+                    f"expected '(' after {tok.text}', found {self.describe(self.tok)}", self.tok.col
+                )
+        if func is not None and self.at_op("("):
+            open_tok = self.advance()
+            self.enter(open_tok.col)
+            args = [self.expr()]
+            while self.at_op(","):
+                self.advance()
+                args.append(self.expr())
+            self.depth -= 1
+            self.expect(")", f"')' to close {tok.text}( at column {open_tok.col}")
+            arity = FUNCTIONS[func].arity
+            if len(args) != arity:
+                raise ParseError(
+                    f"{tok.text} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
+                    tok.col,
+                )
+            return Call(func, tuple(args), prime, tok.col)
+        if func is not None:
+            raise ParseError(f"function {tok.text} needs its argument in parentheses", tok.col)
+        return Name(tok.text, tok.col, called=self.at_op("("))
+
+
+def _number(tok: Token) -> Num:
+    m = _NUMBER.fullmatch(tok.text)
+    assert m is not None
+    mantissa, exponent = m.group(1), m.group(2)
+    if len(mantissa.replace(".", "")) > MAX_DIGITS:
+        raise LimitError(f"number {tok.text[:20]}... has more than {MAX_DIGITS} digits", tok.col)
+    if exponent and abs(int(exponent[1:])) > MAX_EXPONENT:
+        raise LimitError(f"exponent of {tok.text} is out of range (|e| <= {MAX_EXPONENT})", tok.col)
+    return Num(tok.text, Fraction(tok.text), tok.col)
+
+
+def parse(text: str) -> Parsed:
+    """Parse `text` in the expression language; raise an ExprError subclass on bad input."""
+    parser = _Parser(text)
+    tree = parser.parse()
+    nodes = count_nodes(tree)
+    if nodes > MAX_NODES:
+        raise LimitError(f"expression too large ({nodes} nodes; the limit is {MAX_NODES})")
+    return Parsed(tree, parser.implicit, text)
+
+
+# -- specs: NAME=EXPR, NAME=RxC, NAME=KIND, NAME=VALUE ----------------------------------------
+
+DOMAINS = ("real", "positive", "unit", "onehot", "simplex")
+
+
+def _split_spec(text: str, option: str, example: str) -> tuple[str, str]:
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"{option} value too long ({len(text):,} characters)")
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise SpecError(
+            f"{option} expects NAME=VALUE (for example {option} {example}), got {text!r}"
+        )
+    check_name(name, option)
+    return name, value
+
+
+def check_name(name: str, option: str) -> str:
+    """Validate a bare name given on the command line."""
+    if not (name[:1].isalpha() and all(_is_name_char(c) for c in name)):
+        raise SpecError(
+            f"{option}: {name!r} is not a name (letters, digits and _, starting with a letter)"
+        )
+    if canonical_function(name) is not None:
+        raise SpecError(f"{option}: {name!r} is a function name and cannot name a quantity")
+    return name
+
+
+def split_let(text: str) -> tuple[str, str]:
+    """`NAME=EXPR` for --let; the expression is parsed when the problem is built."""
+    return _split_spec(text, "--let", "z=w*x+b")
+
+
+def parse_shape(text: str) -> tuple[str, tuple[int, int]]:
+    name, value = _split_spec(text, "--shape", "W=2x3")
+    m = re.fullmatch(r"([0-9]{1,3})\s*[xX×,]\s*([0-9]{1,3})", value) or re.fullmatch(
+        r"([0-9]{1,3})", value
+    )
+    if m is None:
+        raise SpecError(f"--shape {name}: expected ROWSxCOLS such as 3x1, got {value!r}")
+    rows = int(m.group(1))
+    cols = int(m.group(2)) if m.lastindex == 2 else 1
+    if rows < 1 or cols < 1:
+        raise SpecError(f"--shape {name}: dimensions must be at least 1, got {rows}x{cols}")
+    if rows * cols > MAX_MATRIX_ENTRIES:
+        raise SpecError(
+            f"--shape {name}: {rows}x{cols} has {rows * cols} entries; the limit is "
+            f"{MAX_MATRIX_ENTRIES} (interview-sized examples are enough to decide a formula)"
+        )
+    return name, (rows, cols)
+
+
+def parse_domain(text: str) -> tuple[str, str]:
+    name, value = _split_spec(text, "--domain", "y=onehot")
+    kind = value.lower()
+    if kind not in DOMAINS:
+        raise SpecError(f"--domain {name}: unknown domain {value!r}; known: {', '.join(DOMAINS)}")
+    return name, kind
+
+
+def parse_point(text: str) -> tuple[str, Fraction, int | None]:
+    """`NAME=VALUE` for --at; returns the value and the number of decimals it was given to."""
+    name, value = _split_spec(text, "--at", "w=0.5")
+    return (name, *parse_number(value, f"--at {name}"))
+
+
+def parse_number(text: str, where: str) -> tuple[Fraction, int | None]:
+    """A plain number a learner typed: its exact value and the decimals given (None if integer)."""
+    text = text.strip().replace("−", "-")
+    m = re.fullmatch(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]{1,3}))?", text)
+    if m is None:
+        raise SpecError(f"{where}: expected a number such as 0.0822 or -1.5e-3, got {text!r}")
+    if len(m.group(2)) > MAX_DIGITS:
+        raise SpecError(f"{where}: number has too many digits")
+    mantissa = m.group(2)
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(m.group(3) or 0)
+    places: int | None = decimals - exponent
+    if "." not in mantissa and not m.group(3):
+        places = None
+    return Fraction(text), places

@@ -1,0 +1,132 @@
+"""The syntax tree of the expression language, and the printer that echoes how input was read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    text: str
+    value: Fraction
+    col: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    col: int = field(default=0, compare=False)
+    called: bool = field(default=False, compare=False)  # written like a call: name(...)
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str  # one of + - * / ^ @   (* is elementwise on matrices)
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str  # canonical function name, see expr.functions
+    args: tuple[Node, ...]
+    prime: bool = False  # f'(x): the derivative of f evaluated at x
+    col: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose:
+    operand: Node
+
+
+Node = Num | Name | Neg | BinOp | Call | Transpose
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Neg(operand) | Transpose(operand):
+            return (operand,)
+        case BinOp(_, left, right):
+            return (left, right)
+        case Call(_, args, _):
+            return args
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, iteratively (trees can be deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def count_nodes(node: Node) -> int:
+    return sum(1 for _ in walk(node))
+
+
+def names(node: Node) -> list[Name]:
+    """The names used in the tree, in order of first appearance, with their columns."""
+    seen: dict[str, Name] = {}
+    for n in walk(node):
+        if isinstance(n, Name) and n.id not in seen:
+            seen[n.id] = n
+    return list(seen.values())
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "neg": 3, "^": 4, "T": 5, "atom": 6}
+
+
+def _prec(node: Node) -> int:
+    match node:
+        case BinOp(op, _, _):
+            return _PRECEDENCE[op]
+        case Neg():
+            return _PRECEDENCE["neg"]
+        case Transpose():
+            return _PRECEDENCE["T"]
+    return _PRECEDENCE["atom"]
+
+
+def to_text(node: Node) -> str:
+    """Print the tree back in the plain language with explicit operators and minimal parentheses:
+    the "read as" echo that shows a learner how their input was understood."""
+
+    def wrap(child: Node, need: int) -> str:
+        text = to_text(child)
+        return f"({text})" if _prec(child) < need else text
+
+    def mixed(child: Node, op: str, need: int) -> str:
+        # (W.T @ δ)*f'(z): bracket @ inside * and * inside @ although they bind alike.
+        mixes = op in "*/@" and isinstance(child, BinOp) and child.op in "*/@"
+        if mixes and (child.op == "@") != (op == "@"):
+            return f"({to_text(child)})"
+        return wrap(child, need)
+
+    match node:
+        case Num(text, _):
+            return text
+        case Name(id):
+            return id
+        case Neg(operand):
+            return "-" + wrap(operand, _PRECEDENCE["neg"] + (1 if isinstance(operand, Neg) else 0))
+        case Transpose(operand):
+            return wrap(operand, _PRECEDENCE["atom"]) + ".T"
+        case Call(func, args, prime):
+            return f"{func}{chr(39) if prime else ''}(" + ", ".join(map(to_text, args)) + ")"
+        case BinOp(op, left, right):
+            p = _PRECEDENCE[op]
+            if op == "^":  # right-associative
+                return f"{wrap(left, p + 1)}^{wrap(right, p)}"
+            right_need = p + 1 if op in "-/@*" else p
+            sep = " " if op in "+-@" else ""
+            return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
+    raise TypeError(f"not a node: {node!r}")

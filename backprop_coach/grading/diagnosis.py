@@ -1,0 +1,98 @@
+"""Compare a claim with the truth at sample points, and say what is wrong with it.
+
+All arrays are shaped (points, rows, cols). A point agrees when
+|claim - truth| <= max(RTOL * |truth|, ATOL * scale), where scale is the largest magnitude seen
+anywhere in either array: a factor 1.000001 is rejected, and 0 is not accepted for a tiny but
+nonzero truth, while rounding noise around an exact zero is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+RTOL = 1e-8
+ATOL = 1e-12
+
+
+def agree(claim: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Boolean array: where the claim matches the truth."""
+    scale = max(_finite_max(claim), _finite_max(truth))
+    if scale == 0.0:
+        return np.ones(truth.shape, bool)
+    with np.errstate(all="ignore"):
+        gap = np.abs(claim - truth)
+        return gap <= np.maximum(RTOL * np.abs(truth), ATOL * scale)
+
+
+def close(claim: np.ndarray, truth: np.ndarray) -> bool:
+    return bool(np.all(agree(claim, truth)))
+
+
+def _finite_max(a: np.ndarray) -> float:
+    finite = np.abs(a[np.isfinite(a)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+@dataclass
+class Finding:
+    code: str | None  # None when correct
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def nice_number(k: float) -> str:
+    frac = Fraction(k).limit_denominator(64)
+    if abs(float(frac) - k) <= 1e-9 * max(1.0, abs(k)):
+        return (
+            str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
+        )
+    return f"{k:.10g}"
+
+
+def constant_ratio(claim: np.ndarray, truth: np.ndarray) -> float | None:
+    """k when claim = k·truth at every point (k not 1), else None."""
+    scale = _finite_max(truth)
+    mask = np.abs(truth) > 1e-6 * scale
+    if scale == 0.0 or not mask.any():
+        return None
+    with np.errstate(all="ignore"):
+        k = float(np.median(claim[mask] / truth[mask]))
+    if not np.isfinite(k) or k == 0.0:
+        return None
+    snapped = Fraction(k).limit_denominator(64)
+    for candidate in (float(snapped), k):
+        if close(claim, candidate * truth) and abs(candidate - 1.0) > 1e-9:
+            return candidate
+    return None
+
+
+def transposed(claim: np.ndarray, truth: np.ndarray) -> bool:
+    return claim.shape[1:] == truth.shape[1:][::-1] and close(np.swapaxes(claim, 1, 2), truth)
+
+
+def factor_relation(
+    claim: np.ndarray, truth: np.ndarray, factors: list[tuple[str, np.ndarray]]
+) -> Finding | None:
+    """missing_factor when truth = claim ⊙ F, extra_factor when claim = truth ⊙ F."""
+    for label, f in factors:
+        if f.shape[1:] not in ((1, 1), truth.shape[1:]):
+            continue
+        if np.allclose(f, 1.0) or np.allclose(f, 0.0):
+            continue
+        if close(truth, claim * f):
+            return Finding(
+                "missing_factor",
+                f"missing a factor of {label}: the true gradient is your claim times {label}",
+                {"factor": label},
+            )
+        if close(claim, truth * f):
+            return Finding(
+                "extra_factor",
+                f"an extra factor of {label}: your claim is the true gradient times {label}",
+                {"factor": label},
+            )
+    return None

@@ -1,0 +1,282 @@
+"""Grade a claimed gradient: numerically first, at many points of the domain, then confirmed
+symbolically inside a small budget where that is cheap. A symbolic failure never makes a claim
+wrong by itself: only disagreeing numbers do, and they come with a counterexample.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
+from backprop_coach.expr.parse import parse
+from backprop_coach.expr.symbolic import build, free_entries, rewrite_exp, shape_of, shape_text
+from backprop_coach.expr.tree import to_text
+from backprop_coach.grading.diagnosis import (
+    Finding,
+    agree,
+    close,
+    constant_ratio,
+    factor_relation,
+    nice_number,
+    transposed,
+)
+from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
+
+POINTS = 24
+MIN_POINTS = 8
+SYMBOLIC_BUDGET = 0.25  # seconds
+SYMBOLIC_MAX_OPS = 120
+
+
+def pretty(value: object) -> str:
+    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
+    are unreadable in a terminal)."""
+    if isinstance(value, sp.MatrixBase):
+        label = "[0]" if value.cols == 1 else "[0,0]"
+        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
+    return sp.pretty(value, use_unicode=True, num_columns=72)
+
+
+def check(problem: Problem, claim_text: str, seed: int = 0) -> Verdict:
+    """Build the problem and grade one claim; bad input becomes an `invalid` verdict."""
+    try:
+        setting = build_setting(problem)
+    except ExprError as err:
+        return invalid(f"problem: {err}")
+    return grade(setting, claim_text, seed)
+
+
+def grade(setting: Setting, claim_text: str, seed: int = 0) -> Verdict:
+    try:
+        parsed = parse(claim_text)
+    except ExprError as err:
+        return invalid(str(err))
+    read_as = to_text(parsed.tree)
+    truth_display = setting.display(setting.truth)
+    truth_text = str(truth_display)
+    details: dict[str, object] = {
+        "read_as": read_as,
+        "implicit": parsed.implicit,
+        "truth_pretty": pretty(truth_display),
+        "wrt": setting.problem.wrt,
+        "wrt_shape": shape_text(setting.wrt_shape),
+    }
+    try:
+        claim = build(parsed.tree, setting.scope)
+    except ShapeError as err:
+        return Verdict(
+            INCORRECT,
+            "shape_error",
+            f"the claim itself does not conform: {err.message}",
+            read_as,
+            truth_text,
+            details,
+        )
+    except ExprError as err:
+        return invalid(str(err), read_as)
+    if not isinstance(claim, sp.MatrixBase):
+        details["claim_pretty"] = pretty(setting.display(claim))
+    details["claim_shape"] = shape_text(shape_of(claim))
+
+    try:
+        env, size = _points(setting, seed)
+    except LimitError as err:
+        return invalid(str(err), read_as)
+    truth_v = setting.values(setting.truth, env, size)
+    claim_v = setting.values(claim, env, size)
+    finding = _diagnose(setting, claim_v, truth_v, env, size)
+    details["points"] = size
+    details.update(finding.extra)
+    if finding.code is None:
+        details["method"] = "symbolic" if _prove(setting, claim) else "numeric"
+        how = (
+            "proved symbolically"
+            if details["method"] == "symbolic"
+            else f"agrees at all {size} sampled points"
+        )
+        message = f"correct: equals ∂L/∂{setting.problem.wrt} ({how})"
+        return Verdict(CORRECT, None, message, read_as, truth_text, details)
+    return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
+
+
+def _points(setting: Setting, seed: int) -> tuple[dict[sp.Symbol, np.ndarray], int]:
+    """Sample points where the loss and its gradient are finite."""
+    rng = np.random.default_rng(seed)
+    tried = 0
+    for size in (POINTS * 2, POINTS * 20):
+        env = setting.draw(size, rng)
+        tried += size
+        ok = np.isfinite(setting.loss_values(env, size))
+        ok &= np.isfinite(setting.values(setting.truth, env, size)).all(axis=(1, 2))
+        if ok.sum() >= POINTS or (size > POINTS * 2 and ok.sum() >= MIN_POINTS):
+            keep = np.flatnonzero(ok)[:POINTS]
+            return {s: v[keep] for s, v in env.items()}, len(keep)
+    raise LimitError(
+        f"the loss is undefined at almost every sampled point ({int(ok.sum())} of {tried} valid); "
+        "check the domains (--domain NAME=positive|unit|onehot|simplex)"
+    )
+
+
+def _diagnose(
+    setting: Setting,
+    claim: np.ndarray,
+    truth: np.ndarray,
+    env: dict[sp.Symbol, np.ndarray],
+    size: int,
+) -> Finding:
+    wrt = setting.problem.wrt
+    if claim.shape != truth.shape:
+        if transposed(claim, truth):
+            return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
+        c_shape = shape_text(None if claim.shape[1:] == (1, 1) else claim.shape[1:])
+        t_shape = shape_text(setting.wrt_shape)
+        return Finding(
+            "shape_mismatch",
+            f"shape mismatch: your claim is {c_shape} but ∂L/∂{wrt} has the shape of {wrt}, {t_shape}",
+        )
+    if close(claim, truth):
+        return Finding(None, "correct")
+    if close(claim, -truth):
+        return Finding("sign_flip", "sign flipped: your claim is the negative of the true gradient")
+    if claim.shape[1] == claim.shape[2] and claim.shape[1] > 1 and transposed(claim, truth):
+        return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
+    k = constant_ratio(claim, truth)
+    if k is not None and abs(k + 1.0) > 1e-9:
+        shown = nice_number(k)
+        return Finding(
+            "constant_factor",
+            f"off by a constant factor: your claim is {shown} times the true gradient",
+            {"factor": shown},
+        )
+    factors = [(f.label, setting.values(f.value, env, size)) for f in setting.factors]
+    found = factor_relation(claim, truth, factors)
+    if found is not None:
+        return found
+    return _counterexample(setting, claim, truth, env)
+
+
+def _counterexample(
+    setting: Setting, claim: np.ndarray, truth: np.ndarray, env: dict[sp.Symbol, np.ndarray]
+) -> Finding:
+    ok = agree(claim, truth)
+    bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
+    p = int(bad_points[0])
+    point = {}
+    for name, value in setting.primaries.items():
+        entries = [float(env[s][p]) for s in free_entries(value)]
+        shape = value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
+        point[name] = _plain(np.round(np.array(entries).reshape(shape), 6))
+    extra: dict[str, object] = {
+        "counterexample": {
+            "point": point,
+            "claim": _plain(claim[p]),
+            "truth": _plain(truth[p]),
+        }
+    }
+    message = "wrong: your claim differs from the true gradient"
+    if truth.shape[1:] != (1, 1):
+        wrong = np.argwhere(~ok.all(axis=0))
+        entries = [f"[{i},{j}]" if truth.shape[2] > 1 else f"[{i}]" for i, j in wrong]
+        extra["wrong_entries"] = entries
+        total = truth.shape[1] * truth.shape[2]
+        message += f" in {len(entries)} of {total} entries ({', '.join(entries)})"
+    return Finding("wrong", message, extra)
+
+
+def _plain(a: np.ndarray) -> object:
+    """A value at one point as JSON: a number, a vector as a flat list, a matrix as rows."""
+    if a.shape == (1, 1):
+        return round(float(a[0, 0]), 9)
+    if a.ndim == 2 and a.shape[1] == 1:
+        return [round(float(v), 9) for v in a[:, 0]]
+    return [[round(float(v), 9) for v in row] for row in a]
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """Interrupt pure-Python SymPy work after `seconds` (the sandbox bounds everything else)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    try:
+        previous = signal.signal(signal.SIGALRM, stop)
+    except ValueError:  # not the main thread: no budget, rely on the sandbox
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _prove(setting: Setting, claim: object) -> bool:
+    """True when SymPy confirms claim - truth == 0 within the budget; False means 'not proved'."""
+    diff = setting.expand_wrt(claim - setting.truth)  # type: ignore[operator]
+    entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
+    try:
+        with _budget(SYMBOLIC_BUDGET):
+            for entry in entries:
+                if entry == 0:
+                    continue
+                entry = rewrite_exp(entry)
+                if sp.count_ops(entry) > SYMBOLIC_MAX_OPS:
+                    return False
+                if sp.expand(entry) == 0 or sp.cancel(sp.together(entry)) == 0:
+                    continue
+                if sp.simplify(entry) != 0:
+                    return False
+        return True
+    except (_OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
+        return False
+
+
+def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) -> Verdict:
+    """`--at`: a number a learner computed by hand, compared with the true gradient at one point
+    to the digits they gave (0.0822 is checked to 4 decimals, truncated or rounded)."""
+    from backprop_coach.expr.parse import parse_number
+
+    try:
+        setting = build_setting(problem)
+        value, places = parse_number(claim_text, "--claim")
+    except ExprError as err:
+        return invalid(str(err), claim_text)
+    if isinstance(setting.wrt_value, sp.MatrixBase):
+        return invalid("--at checks one number; --wrt must be a scalar", claim_text)
+    missing = [n for n, v in setting.primaries.items() if n not in point]
+    matrices = [n for n, v in setting.primaries.items() if isinstance(v, sp.MatrixBase)]
+    if matrices:
+        return invalid(f"--at works with scalar names only ({', '.join(matrices)} are matrices)")
+    if missing:
+        return invalid(f"--at needs a value for every name; missing: {', '.join(missing)}")
+    env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
+    if setting.wrt_definition is not None:
+        env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]
+    truth = float(setting.values(setting.truth, env, 1)[0, 0, 0])
+    if not np.isfinite(truth):
+        return invalid("the gradient is undefined at that point", claim_text)
+    unit = 10.0 ** -(places if places is not None else 0)
+    tolerance = unit if places is not None else 0.5
+    gap = abs(float(value) - truth)
+    text = f"{truth:.{max(places or 0, 0) + 3}f}" if places is not None else f"{truth:.6g}"
+    details = {"read_as": claim_text, "truth_value": truth, "tolerance": tolerance, "points": 1}
+    if gap <= tolerance:
+        msg = f"correct: ∂L/∂{problem.wrt} = {text} at that point (checked to ±{tolerance:g})"
+        return Verdict(CORRECT, None, msg, claim_text, str(truth), details)
+    code, msg = "wrong", f"wrong: ∂L/∂{problem.wrt} = {text} at that point, not {claim_text}"
+    if abs(float(value) + truth) <= tolerance:
+        code, msg = "sign_flip", f"sign flipped: ∂L/∂{problem.wrt} = {text} at that point"
+    return Verdict(INCORRECT, code, msg, claim_text, str(truth), details)

@@ -1,0 +1,249 @@
+"""A derivation problem: a loss, the name to differentiate with respect to, abbreviations (lets),
+shapes and sampling domains. `Problem` holds text; `Setting` is its SymPy world, built once and
+used to grade any number of claims against the true gradient d(loss)/d(wrt).
+
+`wrt` may name a let: then the derivative is taken with respect to that node's value with
+everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from backprop_coach.expr.errors import ShapeError, SpecError
+from backprop_coach.expr.functions import DIFFERENTIABLE
+from backprop_coach.expr.parse import Parsed, parse
+from backprop_coach.expr.symbolic import (
+    Scope,
+    Shape,
+    Value,
+    build,
+    free_entries,
+    shape_of,
+    shape_text,
+    symbols_for,
+)
+from backprop_coach.expr.tree import Call, names, to_text, walk
+from backprop_coach.grading.numeric import evaluate, evaluate_value
+from backprop_coach.grading.sampling import sample
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What `check --loss ... --wrt ... [--let] [--shape] [--domain]` describes, as text."""
+
+    loss: str
+    wrt: str
+    lets: tuple[tuple[str, str], ...] = ()
+    shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    domains: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "loss": self.loss,
+            "wrt": self.wrt,
+            "let": [f"{n}={t}" for n, t in self.lets],
+            "shape": [f"{n}={r}x{c}" for n, (r, c) in self.shapes.items()],
+            "domain": [f"{n}={k}" for n, k in self.domains.items()],
+        }
+
+
+@dataclass
+class Factor:
+    """A recognisable factor a learner might drop or add, e.g. σ'(z) or x."""
+
+    label: str
+    value: Value
+
+
+@dataclass
+class Setting:
+    problem: Problem
+    primaries: dict[str, Value]  # primary name -> symbol or symbol matrix
+    lets: dict[str, Value]  # let name -> value in terms of primaries (and the wrt node)
+    scope: Scope
+    loss: sp.Expr
+    wrt_value: Value  # the symbols differentiated against
+    wrt_definition: Value | None  # for a let wrt: its value in terms of primaries
+    truth: Value
+    factors: list[Factor]
+    let_trees: dict[str, Parsed]
+
+    @property
+    def wrt_shape(self) -> Shape:
+        return shape_of(self.wrt_value)
+
+    def describe_names(self) -> list[tuple[str, str, str]]:
+        """(name, shape, domain or let definition) for every name in play."""
+        rows = [
+            (n, shape_text(shape_of(v)), self.problem.domains.get(n, "real"))
+            for n, v in self.primaries.items()
+        ]
+        rows += [
+            (n, shape_text(shape_of(v)), "= " + to_text(self.let_trees[n].tree))
+            for n, v in self.lets.items()
+        ]
+        return rows
+
+    # -- numbers -------------------------------------------------------------------------------
+    def draw(self, size: int, rng: np.random.Generator) -> dict[sp.Symbol, np.ndarray]:
+        """Sample every primary from its domain and compute the wrt node's value there."""
+        env: dict[sp.Symbol, np.ndarray] = {}
+        for name, value in self.primaries.items():
+            draws = sample(self.problem.domains.get(name, "real"), shape_of(value), size, rng)
+            _bind(env, value, draws)
+        if self.wrt_definition is not None:
+            _bind(env, self.wrt_value, evaluate_value(self.wrt_definition, env, size))
+        return env
+
+    def values(self, value: Value, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
+        return evaluate_value(value, env, size)
+
+    def loss_values(self, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
+        return evaluate(self.loss, env, size)
+
+    def display(self, value: Value) -> Value:
+        """Fold let definitions back into their names, for printing (a = σ(z) shows as a)."""
+        for name in reversed(self.lets):
+            let = self.lets[name]
+            if shape_of(let) is None and not let.is_Atom:
+                value = value.subs(let, sp.Symbol(name, real=True))
+        return value
+
+    def expand_wrt(self, value: Value) -> Value:
+        """Express a value in primaries only (replace the wrt node by its definition)."""
+        if self.wrt_definition is None:
+            return value
+        mapping = dict(
+            zip(free_entries(self.wrt_value), free_entries(self.wrt_definition), strict=True)
+        )
+        return value.xreplace(mapping)
+
+
+def _bind(env: dict[sp.Symbol, np.ndarray], value: Value, draws: np.ndarray) -> None:
+    if isinstance(value, sp.MatrixBase):
+        rows, cols = value.shape
+        for i in range(rows):
+            for j in range(cols):
+                env[value[i, j]] = draws[:, i, j]
+    else:
+        env[value] = draws[:, 0, 0]
+
+
+def build_setting(problem: Problem) -> Setting:
+    """Parse and build a problem. Raises ExprError subclasses on bad input."""
+    loss_tree = parse(problem.loss)
+    let_trees = {name: parse(text) for name, text in problem.lets}
+    if len(let_trees) != len(problem.lets):
+        raise SpecError("each --let name may be defined only once")
+
+    # Primary names: every name used that no let defines, in order of appearance.
+    order: list[str] = []
+    for parsed in [*let_trees.values(), loss_tree]:
+        for node in names(parsed.tree):
+            if node.id not in let_trees and node.id not in order:
+                order.append(node.id)
+    for option, mapping in (("--shape", problem.shapes), ("--domain", problem.domains)):
+        for name in mapping:
+            if name in let_trees and option == "--domain":
+                raise SpecError(
+                    f"--domain {name}: {name} is a --let; domains are for primary names"
+                )
+            if name not in order and name not in let_trees:
+                raise SpecError(
+                    f"{option} {name}: {name} does not appear in the loss or any --let "
+                    f"(names: {', '.join(order + list(let_trees))})"
+                )
+
+    primaries = {
+        n: symbols_for(n, problem.shapes.get(n), problem.domains.get(n, "real")) for n in order
+    }
+    scope_values: dict[str, Value] = dict(primaries)
+    lets: dict[str, Value] = {}
+    wrt_value: Value | None = primaries.get(problem.wrt)
+    wrt_definition: Value | None = None
+    for name, parsed in let_trees.items():
+        value = build(parsed.tree, Scope(scope_values))
+        if name in problem.shapes and problem.shapes[name] != (shape_of(value) or (1, 1)):
+            raise SpecError(
+                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
+                f"{shape_text(shape_of(value))}"
+            )
+        if name == problem.wrt:
+            wrt_definition = value
+            wrt_value = symbols_for(name, shape_of(value))
+            value = wrt_value
+        lets[name] = value
+        scope_values[name] = value
+    if wrt_value is None:
+        known = ", ".join(order + list(let_trees))
+        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
+    scope = Scope(scope_values)
+
+    loss = build(loss_tree.tree, scope)
+    if isinstance(loss, sp.MatrixBase):
+        raise ShapeError(
+            f"the loss must be a scalar but it is {shape_text(loss.shape)}; "
+            "wrap it in sum(...) or mean(...)"
+        )
+    if isinstance(wrt_value, sp.MatrixBase):
+        truth: Value = sp.ImmutableMatrix(
+            wrt_value.rows, wrt_value.cols, lambda i, j: sp.diff(loss, wrt_value[i, j])
+        )
+    else:
+        truth = sp.diff(loss, wrt_value)
+
+    factors = _factors(loss_tree, let_trees, primaries, lets, scope)
+    return Setting(
+        problem, primaries, lets, scope, loss, wrt_value, wrt_definition, truth, factors, let_trees
+    )
+
+
+def _factors(
+    loss_tree: Parsed,
+    let_trees: dict[str, Parsed],
+    primaries: dict[str, Value],
+    lets: dict[str, Value],
+    scope: Scope,
+) -> list[Factor]:
+    """Factors a learner commonly drops or adds: f'(u) for every activation in the problem,
+    and every name (x, a, W, ...)."""
+    found: dict[str, Factor] = {}
+    for parsed in [*let_trees.values(), loss_tree]:
+        for node in walk(parsed.tree):
+            if isinstance(node, Call) and node.func in DIFFERENTIABLE and not node.prime:
+                prime = Call(node.func, node.args, prime=True)
+                label = to_text(prime)
+                if label not in found:
+                    try:
+                        found[label] = Factor(label, build(prime, scope))
+                    except ShapeError:
+                        continue
+    for name, value in [*primaries.items(), *lets.items()]:
+        found.setdefault(name, Factor(name, value))
+        if isinstance(value, sp.MatrixBase):
+            found.setdefault(name + ".T", Factor(name + ".T", value.T))
+    return list(found.values())
+
+
+def problem_from_specs(
+    loss: str,
+    wrt: str,
+    lets: list[str] | tuple[str, ...] = (),
+    shapes: list[str] | tuple[str, ...] = (),
+    domains: list[str] | tuple[str, ...] = (),
+) -> Problem:
+    """A Problem from command-line style specs (`z=w*x+b`, `W=2x3`, `y=onehot`)."""
+    from backprop_coach.expr.parse import check_name, parse_domain, parse_shape, split_let
+
+    check_name(wrt.strip(), "--wrt")
+    return Problem(
+        loss=loss,
+        wrt=wrt.strip(),
+        lets=tuple(split_let(spec) for spec in lets),
+        shapes=dict(parse_shape(spec) for spec in shapes),
+        domains=dict(parse_domain(spec) for spec in domains),
+    )

@@ -1,0 +1,43 @@
+"""The result of grading one claim: plain data, JSON-ready, rendered elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CORRECT, INCORRECT, INVALID = "correct", "incorrect", "invalid"
+
+DIAGNOSES = (
+    "sign_flip",
+    "constant_factor",
+    "missing_factor",
+    "extra_factor",
+    "transposed",
+    "shape_mismatch",
+    "shape_error",
+    "wrong",
+)
+
+
+@dataclass
+class Verdict:
+    verdict: str  # correct | incorrect | invalid
+    diagnosis: str | None
+    message: str
+    claim: str  # how the claim was read
+    truth: str  # the true gradient, as text
+    # For renderers and scripting; not part of the JSON contract of `check --json`.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return {CORRECT: 0, INCORRECT: 1}.get(self.verdict, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("details")
+        return data
+
+
+def invalid(message: str, claim: str = "") -> Verdict:
+    return Verdict(INVALID, None, message, claim, "")

@@ -1,0 +1,64 @@
+"""Rich renderables for a grading verdict. Renderers return objects; the CLI prints them."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict
+
+STYLES = {CORRECT: ("✓", "bold green"), INCORRECT: ("✗", "bold red")}
+
+
+def render_read_as(verdict: Verdict) -> RenderableType:
+    line = Text.assemble(("read as  ", "dim"), (verdict.claim, "bold"))
+    if verdict.details.get("implicit"):
+        line.append("   (implicit multiplication shown as *)", style="dim")
+    return line
+
+
+def render_verdict(verdict: Verdict, show_truth: bool = True) -> RenderableType:
+    parts: list[RenderableType] = []
+    if verdict.claim:
+        parts.append(render_read_as(verdict))
+    d = verdict.details
+    if show_truth and "truth_pretty" in d:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        if "claim_shape" in d:
+            grid.add_row(
+                f"your claim\n{d['claim_shape']}", Text(d.get("claim_pretty", verdict.claim))
+            )
+        grid.add_row(f"∂L/∂{d.get('wrt', '')}\n{d.get('wrt_shape', '')}", Text(d["truth_pretty"]))
+        parts.append(Padding(grid, (1, 0)))
+    mark, style = STYLES.get(verdict.verdict, ("!", "bold yellow"))
+    head = Text(f"{mark} {verdict.verdict}", style=style)
+    if verdict.diagnosis:
+        head.append(f" · {verdict.diagnosis}", style="bold")
+    parts.append(head)
+    parts.append(Text("  " + verdict.message))
+    if "counterexample" in d and show_truth:
+        parts.append(render_counterexample(d["counterexample"]))
+    return Group(*parts)
+
+
+def render_counterexample(example: dict[str, object]) -> RenderableType:
+    table = Table(title="counterexample", title_justify="left", box=None, pad_edge=False)
+    table.add_column("at", style="dim")
+    table.add_column("value")
+    point = example["point"]
+    assert isinstance(point, dict)
+    for name, value in point.items():
+        table.add_row(name, _short(value))
+    table.add_row("your claim", _short(example["claim"]), style="red")
+    table.add_row("true gradient", _short(example["truth"]), style="green")
+    return Padding(table, (1, 0, 0, 2))
+
+
+def _short(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

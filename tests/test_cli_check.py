@@ -1,0 +1,207 @@
+"""`backprop-coach check` through the real app: exit codes, --json, batch, hostile input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_coach.cli import app
+from backprop_coach.grading.sandbox import Sandbox, SandboxTimeout
+
+NEURON = [
+    "check",
+    "--loss",
+    "(a - y)^2/2",
+    "--let",
+    "z=w*x+b",
+    "--let",
+    "a=sigmoid(z)",
+    "--wrt",
+    "w",
+]
+
+
+def run(runner: CliRunner, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def run_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, object]]:
+    code, out = run(runner, *args, "--json")
+    return code, json.loads(out)
+
+
+def test_correct_claim_exits_0_and_echoes_reading(runner: CliRunner) -> None:
+    code, out = run(runner, *NEURON, "--claim", "(a-y)a(1-a)x")
+    assert code == 0
+    assert "read as  (a - y)*a*(1 - a)*x" in out
+    assert "implicit multiplication" in out
+    assert "✓ correct" in out
+
+
+def test_incorrect_claim_exits_1_with_diagnosis(runner: CliRunner) -> None:
+    code, out = run(runner, *NEURON, "--claim", "(a - y)*x")
+    assert code == 1
+    assert "missing_factor" in out and "sigmoid'(z)" in out
+
+
+def test_json_has_exactly_the_contract_fields(runner: CliRunner) -> None:
+    code, data = run_json(runner, *NEURON, "--claim", "(y - a)*a*(1 - a)*x")
+    assert code == 1
+    assert set(data) == {"verdict", "diagnosis", "message", "claim", "truth"}
+    assert data["verdict"] == "incorrect"
+    assert data["diagnosis"] == "sign_flip"
+    assert data["claim"] == "(y - a)*a*(1 - a)*x"
+
+
+def test_invalid_exits_2(runner: CliRunner) -> None:
+    code, data = run_json(runner, *NEURON, "--claim", "(a - y)*q")
+    assert code == 2
+    assert data["verdict"] == "invalid"
+    assert "unknown name q" in str(data["message"])
+
+
+def test_missing_options_exit_2_without_traceback(runner: CliRunner) -> None:
+    code, out = run(runner, "check", "--loss", "w*x")
+    assert code == 2
+    assert "missing --wrt, --claim" in out
+    assert "Traceback" not in out
+
+
+def test_bad_shape_spec(runner: CliRunner) -> None:
+    code, data = run_json(runner, *NEURON, "--claim", "x", "--shape", "W=2y3")
+    assert code == 2 and "expected ROWSxCOLS" in str(data["message"])
+
+
+def test_numeric_claim_at_a_point(runner: CliRunner) -> None:
+    base = [
+        "check",
+        "--loss",
+        "(sigmoid(w*x) - y)^2/2",
+        "--wrt",
+        "w",
+        "--at",
+        "w=0.5",
+        "--at",
+        "x=1",
+        "--at",
+        "y=0",
+    ]
+    assert run(runner, *base, "--claim", "0.1463")[0] == 0
+    assert run(runner, *base, "--claim", "0.0822")[0] == 1
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "__import__('os').system('touch /tmp/backprop-coach-pwned')",
+        "x.__class__.__bases__",
+        "9**9**9**9",
+        "factorial(10**9)",
+        "(" * 10_000 + "x" + ")" * 10_000,
+        "x" * 1_000_000,
+        "a\x00b",
+        "lambda: 0",
+        "'x'",
+        "2^2^2^2^2",
+        "(10^300)^100",
+        "x^(10^9)",
+    ],
+)
+def test_hostile_claims_get_a_clear_answer_quickly(runner: CliRunner, claim: str) -> None:
+    start = time.monotonic()
+    code, data = run_json(runner, *NEURON, "--claim", claim)
+    assert time.monotonic() - start < 10  # a safety net against hangs, not a speed target
+    assert code == 2
+    assert data["verdict"] == "invalid"
+    assert data["message"]
+    assert not Path("/tmp/backprop-coach-pwned").exists()
+
+
+def test_overflowing_claim_is_just_wrong(runner: CliRunner) -> None:
+    code, data = run_json(runner, *NEURON, "--claim", "exp(exp(exp(exp(x))))")
+    assert code == 1 and data["diagnosis"] == "wrong"
+
+
+def _sleep(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+def test_sandbox_kills_work_past_the_limit() -> None:
+    with Sandbox() as box:
+        start = time.monotonic()
+        with pytest.raises(SandboxTimeout):
+            box.call(_sleep, (30.0,), 0.3)
+        assert time.monotonic() - start < 5
+        # a fresh worker serves the next request
+        assert box.call(_sleep, (0.0,), 5.0) == "done"
+
+
+def test_batch_mode(runner: CliRunner, tmp_path: Path) -> None:
+    cases = [
+        {
+            "id": "ok",
+            "loss": "(a - y)^2/2",
+            "wrt": "z",
+            "claim": "(a - y)*a*(1 - a)",
+            "let": ["a=sigmoid(z)"],
+        },
+        {"id": "bad", "loss": "w*x", "wrt": "w", "claim": "w"},
+        {
+            "id": "shape",
+            "loss": "sum(W@x)",
+            "wrt": "W",
+            "claim": "(0*W@x + 1) @ x.T",
+            "shape": ["W=2x3", "x=3x1"],
+        },
+    ]
+    lines = [json.dumps(c) for c in cases] + ["not json", ""]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines))
+    code, out = run(runner, "check", "--batch", str(path))
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in results] == ["ok", "bad", "shape", None]
+    assert [r["verdict"] for r in results] == ["correct", "incorrect", "correct", "invalid"]
+    assert "line 4" in results[3]["message"]
+
+
+def test_batch_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    code, out = run(runner, "check", "--batch", str(tmp_path / "nope.jsonl"))
+    assert code == 2 and "cannot read" in out
+
+
+def test_help_and_version(runner: CliRunner) -> None:
+    code, out = run(runner, "--version")
+    assert code == 0 and out.startswith("backprop-coach ")
+    code, out = run(runner, "check", "--help")
+    assert code == 0 and "--claim" in out and "Exit codes" in out
+
+
+def test_help_does_not_import_sympy_or_numpy() -> None:
+    probe = (
+        "import sys, runpy; sys.argv=['backprop-coach','--help'];\n"
+        "try:\n    runpy.run_module('backprop_coach', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print('HEAVY' if {'sympy','numpy'} & set(sys.modules) else 'LIGHT')"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("LIGHT")
+
+
+def test_plain_output_when_not_a_terminal() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop_coach", *NEURON, "--claim", "(a - y)*x"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "\x1b[" not in out.stdout
+    assert "missing_factor" in out.stdout
