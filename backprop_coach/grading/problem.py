@@ -26,7 +26,7 @@ from backprop_coach.expr.symbolic import (
     shape_text,
     symbols_for,
 )
-from backprop_coach.expr.tree import Call, names, to_text, walk
+from backprop_coach.expr.tree import BinOp, Call, names, to_text, walk
 from backprop_coach.grading.numeric import evaluate, evaluate_value
 from backprop_coach.grading.sampling import sample
 
@@ -214,12 +214,20 @@ def _factors(
     found: dict[str, Factor] = {}
     for parsed in [*let_trees.values(), loss_tree]:
         for node in walk(parsed.tree):
-            if isinstance(node, Call) and node.func in DIFFERENTIABLE and not node.prime:
-                prime = Call(node.func, node.args, prime=True)
-                label = to_text(prime)
+            if not isinstance(node, Call) or node.prime:
+                continue
+            if node.func in DIFFERENTIABLE:
+                candidates = [Call(node.func, node.args, prime=True)]
+            elif node.func == "max":  # max(u, v) routes the gradient to one side
+                u, v = node.args
+                candidates = [Call("step", (BinOp("-", u, v),)), Call("step", (BinOp("-", v, u),))]
+            else:
+                continue
+            for candidate in candidates:
+                label = to_text(candidate)
                 if label not in found:
                     try:
-                        found[label] = Factor(label, build(prime, scope))
+                        found[label] = Factor(label, build(candidate, scope))
                     except ShapeError:
                         continue
     for name, value in [*primaries.items(), *lets.items()]:
