@@ -36,5 +36,5 @@ def fail(message: str, code: int = 2) -> None:
     import typer
     from rich.markup import escape
 
-    error_console().print(f"[bold red]error:[/] {escape(message)}")
+    error_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)

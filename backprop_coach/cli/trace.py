@@ -2,8 +2,181 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from backprop_coach.cli.output import emit_json, fail, show
+
+STEPS = ("forward", "backward", "update")
+
+EPILOG = """\
+**Examples**
+
+* the classic 2-2-2 example: `backprop-coach trace --net net.json` with net.json holding
+  `{"layers": [{"W": [[0.15, 0.2], [0.25, 0.3]], "b": [0.35, 0.35], "activation": "sigmoid"},
+  {"W": [[0.4, 0.45], [0.5, 0.55]], "b": [0.6, 0.6], "activation": "sigmoid"}],
+  "loss": "half_sse", "x": [0.05, 0.1], "y": [0.01, 0.99], "lr": 0.5}`
+
+* a fresh network to practise on: `backprop-coach trace --layers 2,2,1 --seed 7 --steps forward`
+
+* check your hand computation: `backprop-coach trace --net net.json --check "delta2=[0.1385, -0.0381]"
+  --check "W2_new[0][0]=0.3589"`
+
+**Activations**: identity, sigmoid, tanh, relu, leaky_relu, softplus, softmax (last layer).
+**Losses**: mse, bce, cross_entropy, half_sse (PyTorch's default reductions; half_sse = ½Σ(a−y)²).
+"""
 
 
 def register(app: typer.Typer) -> None:
-    """Registered once the engine exists."""
+    app.command("trace", epilog=EPILOG)(trace)
+
+
+def trace(
+    net: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Network as JSON: layers (W, b, activation), loss, x, y, lr."
+        ),
+    ] = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(metavar="SIZES", help="Random network instead: sizes such as 2,2,1."),
+    ] = None,
+    activation: Annotated[
+        str, typer.Option(help="Activation of every layer of a random network.")
+    ] = "sigmoid",
+    loss: Annotated[str, typer.Option(help="Loss of a random network.")] = "half_sse",
+    seed: Annotated[
+        int, typer.Option(help="Seed of a random network (same seed, same numbers).")
+    ] = 0,
+    lr: Annotated[float, typer.Option(min=0.0, help="Learning rate η of a random network.")] = 0.5,
+    steps: Annotated[
+        str, typer.Option(metavar="LIST", help="Which parts to show: forward,backward,update.")
+    ] = "forward,backward,update",
+    precision: Annotated[int, typer.Option(min=0, max=15, help="Decimals shown.")] = 6,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            metavar="NAME=VALUE",
+            help="Your value of a quantity, e.g. delta2=[0.13, -0.04].",
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the network as JSON (to edit or share)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Work a forward and backward pass: every z, a, δ, gradient and updated weight.
+
+    Notation: z^l = W^l a^(l-1) + b^l, a^l = f(z^l), δ^L = ∂L/∂a^L ⊙ f'(z^L),
+    δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ f'(z^l), ∂L/∂W^l = δ^l (a^(l-1))^T, ∂L/∂b^l = δ^l,
+    W ← W − η ∂L/∂W. With --check, compares your numbers (to the digits you give) and exits 1
+    if any is wrong.
+    """
+    chosen = [s.strip() for s in steps.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in STEPS]
+    if unknown or not chosen:
+        fail(
+            f"--steps: unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(STEPS)}"
+        )
+    if net is not None and layers is not None:
+        fail("give either --net FILE or --layers SIZES, not both")
+
+    from backprop_coach.engine.backprop import trace as run_trace
+    from backprop_coach.engine.network import NetSpecError, network_from_dict, random_network
+    from backprop_coach.expr.errors import ExprError
+    from backprop_coach.expr.parse import parse_quantity_claim
+    from backprop_coach.grading.numbers import check_numbers
+
+    try:
+        claims = [parse_quantity_claim(text) for text in check or []]
+    except ExprError as err:
+        fail(str(err))
+        return
+    try:
+        if net is not None:
+            network = network_from_dict(_read_json(net))
+        else:
+            sizes = _sizes(layers or "2,2,2")
+            network = random_network(sizes, activation, loss, seed, lr=lr)
+    except NetSpecError as err:
+        where = f"{net}: " if net is not None else ""
+        fail(f"{where}{err}")
+        return
+    if save is not None:
+        _write_json(save, network.to_json())
+    result = run_trace(network)
+    checks = [check_numbers(result, claim) for claim in claims]
+    if json_output:
+        emit_json(_trace_json(result, checks if claims else None))
+    else:
+        from backprop_coach.render.trace import render_number_checks, render_trace
+
+        show(render_trace(result, chosen, precision))
+        if checks:
+            show(render_number_checks(checks))
+    if checks and not all(c.correct for c in checks):
+        raise typer.Exit(1)
+
+
+def _sizes(text: str) -> list[int]:
+    from backprop_coach.engine.network import NetSpecError
+
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise NetSpecError(f"--layers: expected sizes such as 2,2,1, got {text!r}") from None
+
+
+def _read_json(path: Path) -> Any:
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read {path}: {err}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        fail(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    import json
+
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write {path}: {err}")
+
+
+def _trace_json(result: Any, checks: list[Any] | None) -> dict[str, Any]:
+    from backprop_coach.engine.quantities import display
+
+    layers = []
+    for lt in result.layers:
+        layers.append(
+            {
+                "z": display(result, lt.z, True).tolist(),
+                "a": display(result, lt.a, True).tolist(),
+                "delta": display(result, lt.delta, True).tolist(),
+                "dW": lt.dW.tolist(),
+                "db": display(result, lt.db, True).tolist()
+                if not result.network.batched
+                else lt.db[:, 0].tolist(),
+                "W_new": lt.W_new.tolist(),
+                "b_new": lt.b_new[:, 0].tolist(),
+            }
+        )
+    data: dict[str, Any] = {
+        "loss": result.loss,
+        "layers": layers,
+        "gradcheck": {"max_rel_error": result.max_rel_error},
+    }
+    if checks is not None:
+        data["checks"] = [c.to_json() for c in checks]
+    return data

@@ -1,0 +1,201 @@
+"""A small dense network and its training example, validated from plain data (a net file).
+
+W^l has shape (n_out, n_in); b^l is one bias per unit, kept as a column (n_out, 1). Inputs and
+targets are columns, one per example: a single example `[0.05, 0.1]` is a 2x1 column, a batch
+`[[...], [...]]` gives one row per example in the file and one column per example inside.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_coach.engine.activations import ACTIVATIONS
+from backprop_coach.engine.losses import LOSSES
+
+Array = np.ndarray
+
+
+class NetSpecError(Exception):
+    """A malformed net file; the message names the field at fault."""
+
+
+@dataclass
+class Layer:
+    W: Array  # (n_out, n_in)
+    b: Array  # (n_out, 1)
+    activation: str
+
+
+@dataclass
+class Network:
+    layers: list[Layer]
+    loss: str
+    x: Array  # (n_in, m)
+    y: Array  # (n_out, m)
+    lr: float = 0.5
+    update_biases: bool = True
+    batched: bool = False  # x was given as a list of rows
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.layers[0].W.shape[1]] + [layer.W.shape[0] for layer in self.layers]
+
+    def to_json(self) -> dict[str, Any]:
+        def column(v: Array) -> Any:
+            return v.T.tolist() if self.batched else v[:, 0].tolist()
+
+        return {
+            "layers": [
+                {"W": layer.W.tolist(), "b": layer.b[:, 0].tolist(), "activation": layer.activation}
+                for layer in self.layers
+            ],
+            "loss": self.loss,
+            "x": column(self.x),
+            "y": column(self.y),
+            "lr": self.lr,
+            "update_biases": self.update_biases,
+        }
+
+
+def _matrix(value: Any, where: str) -> Array:
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise NetSpecError(f"{where}: expected numbers, got {json.dumps(value)[:60]}") from None
+    if arr.dtype == object or arr.size == 0:
+        raise NetSpecError(f"{where}: expected a non-empty list of numbers")
+    if not np.all(np.isfinite(arr)):
+        raise NetSpecError(f"{where}: contains NaN or infinity")
+    return arr
+
+
+def _examples(value: Any, where: str) -> tuple[Array, bool]:
+    """A single example (list) as a column, or a batch (list of rows) as columns."""
+    if not isinstance(value, list) or not value:
+        raise NetSpecError(
+            f"{where}: expected a list of numbers (one example) or a list of rows (a batch)"
+        )
+    batched = isinstance(value[0], list)
+    if batched and len({len(row) if isinstance(row, list) else -1 for row in value}) != 1:
+        raise NetSpecError(f"{where}: every row of a batch must have the same length")
+    arr = _matrix(value, where)
+    if batched:
+        if arr.ndim != 2:
+            raise NetSpecError(f"{where}: a batch is a list of rows of numbers")
+        return arr.T.copy(), True
+    if arr.ndim != 1:
+        raise NetSpecError(f"{where}: expected a list of numbers")
+    return arr.reshape(-1, 1), False
+
+
+def network_from_dict(data: Any) -> Network:
+    """Validate a net file's contents. Raises NetSpecError naming the field."""
+    if not isinstance(data, dict):
+        raise NetSpecError("the net file must hold a JSON object with layers, loss, x and y")
+    unknown = set(data) - {"layers", "loss", "x", "y", "lr", "update_biases", "comment"}
+    if unknown:
+        raise NetSpecError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for key in ("layers", "loss", "x", "y"):
+        if key not in data:
+            raise NetSpecError(f"{key}: missing")
+    raw_layers = data["layers"]
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise NetSpecError("layers: expected a non-empty list of {W, b, activation}")
+    if len(raw_layers) > 10:
+        raise NetSpecError("layers: at most 10 layers")
+    x, batched = _examples(data["x"], "x")
+    y, y_batched = _examples(data["y"], "y")
+    if batched != y_batched or x.shape[1] != y.shape[1]:
+        raise NetSpecError(f"y: has {y.shape[1]} example(s) but x has {x.shape[1]}")
+
+    layers: list[Layer] = []
+    n_in = x.shape[0]
+    for i, raw in enumerate(raw_layers):
+        where = f"layers[{i}]"
+        if not isinstance(raw, dict):
+            raise NetSpecError(f"{where}: expected an object with W, b and activation")
+        if "W" not in raw:
+            raise NetSpecError(f"{where}.W: missing")
+        W = _matrix(raw["W"], f"{where}.W")
+        if W.ndim != 2:
+            raise NetSpecError(f"{where}.W: expected a list of rows (one row per unit)")
+        if W.shape[1] != n_in:
+            source = "x has" if i == 0 else f"layers[{i - 1}] has"
+            raise NetSpecError(
+                f"{where}.W: has {W.shape[1]} columns but {source} {n_in} values; W is (units, inputs)"
+            )
+        b = _matrix(raw.get("b", [0.0] * W.shape[0]), f"{where}.b")
+        if b.ndim != 1 or b.shape[0] != W.shape[0]:
+            raise NetSpecError(
+                f"{where}.b: expected {W.shape[0]} biases, one per unit (a row of W)"
+            )
+        act = raw.get("activation", "sigmoid")
+        if act not in ACTIVATIONS:
+            raise NetSpecError(
+                f"{where}.activation: unknown {act!r}; known: {', '.join(ACTIVATIONS)}"
+            )
+        if act == "softmax" and i != len(raw_layers) - 1:
+            raise NetSpecError(f"{where}.activation: softmax is allowed on the last layer only")
+        layers.append(Layer(W, b.reshape(-1, 1), act))
+        n_in = W.shape[0]
+
+    loss = data["loss"]
+    if loss not in LOSSES:
+        raise NetSpecError(f"loss: unknown {loss!r}; known: {', '.join(LOSSES)}")
+    last = layers[-1].activation
+    if loss == "cross_entropy" and last != "softmax":
+        raise NetSpecError("loss: cross_entropy needs a softmax output layer (the last activation)")
+    if loss == "bce" and last != "sigmoid":
+        raise NetSpecError("loss: bce needs sigmoid outputs (the last activation)")
+    if y.shape[0] != n_in:
+        raise NetSpecError(
+            f"y: has {y.shape[0]} values per example but the output layer has {n_in} units"
+        )
+    lr = data.get("lr", 0.5)
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
+        raise NetSpecError("lr: expected a non-negative number")
+    update_biases = data.get("update_biases", True)
+    if not isinstance(update_biases, bool):
+        raise NetSpecError("update_biases: expected true or false")
+    return Network(layers, loss, x, y, float(lr), update_biases, batched)
+
+
+def random_network(
+    sizes: list[int], activation: str, loss: str, seed: int, decimals: int = 2, lr: float = 0.5
+) -> Network:
+    """A reproducible small network with weights and inputs rounded for hand computation."""
+    if len(sizes) < 2:
+        raise NetSpecError("layers: give at least an input and an output size, e.g. 2,2,1")
+    if any(s < 1 or s > 64 for s in sizes):
+        raise NetSpecError("layers: each size must be between 1 and 64")
+    rng = np.random.default_rng(seed)
+    acts = [activation] * (len(sizes) - 1)
+    if loss == "cross_entropy":
+        acts[-1] = "softmax"
+    elif loss == "bce":
+        acts[-1] = "sigmoid"
+    if "softmax" in acts[:-1]:
+        raise NetSpecError("activation: softmax is allowed on the last layer only")
+    layers = [
+        {
+            "W": np.round(rng.uniform(-1, 1, (n_out, n_in)), decimals).tolist(),
+            "b": np.round(rng.uniform(-0.5, 0.5, n_out), decimals).tolist(),
+            "activation": act,
+        }
+        for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts, strict=True)
+    ]
+    x = np.round(rng.uniform(-1, 1, sizes[0]), decimals).tolist()
+    if loss == "cross_entropy":
+        y = [0.0] * sizes[-1]
+        y[int(rng.integers(sizes[-1]))] = 1.0
+    elif acts[-1] in ("sigmoid", "softmax"):
+        y = np.round(rng.uniform(0.05, 0.95, sizes[-1]), decimals).tolist()
+    else:
+        y = np.round(rng.uniform(-1, 1, sizes[-1]), decimals).tolist()
+    return network_from_dict({"layers": layers, "loss": loss, "x": x, "y": y, "lr": lr})

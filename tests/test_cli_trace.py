@@ -1,0 +1,122 @@
+"""`backprop-coach trace` through the real app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_coach.cli import app
+from tests.test_engine import MAZUR
+
+
+@pytest.fixture
+def net_file(tmp_path: Path) -> Path:
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(MAZUR))
+    return path
+
+
+def test_worked_answer_shows_formulas_with_numbers(runner: CliRunner, net_file: Path) -> None:
+    result = runner.invoke(app, ["trace", "--net", str(net_file)])
+    assert result.exit_code == 0
+    out = result.output
+    assert "z1   = W1·x + b1" in out
+    assert "= [[0.15, 0.2], [0.25, 0.3]]·[0.05, 0.1] + [0.35, 0.35]" in out
+    assert "= [0.3775, 0.3925]" in out
+    assert "δ1     = (W2ᵀ δ2) ⊙ sigmoid'(z1)" in out
+    assert "= [0.03635, 0.04137] ⊙ [0.241301, 0.240613]" in out
+    assert "= [0.008771, 0.009954]" in out
+    assert "0.298371109" in out
+    assert "gradient check" in out
+
+
+def test_steps_select_sections(runner: CliRunner, net_file: Path) -> None:
+    out = runner.invoke(app, ["trace", "--net", str(net_file), "--steps", "forward"]).output
+    assert "forward" in out and "backward" not in out and "W1_new" not in out
+    bad = runner.invoke(app, ["trace", "--net", str(net_file), "--steps", "sideways"])
+    assert bad.exit_code == 2 and "unknown sideways" in bad.output
+
+
+def test_json_shape(runner: CliRunner, net_file: Path) -> None:
+    result = runner.invoke(app, ["trace", "--net", str(net_file), "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) == {"loss", "layers", "gradcheck"}
+    assert data["loss"] == pytest.approx(0.298371109, abs=1e-9)
+    assert set(data["layers"][0]) == {"z", "a", "delta", "dW", "db", "W_new", "b_new"}
+    assert data["layers"][1]["W_new"][0][0] == pytest.approx(0.35891648, abs=1e-8)
+    assert data["layers"][0]["z"] == pytest.approx([0.3775, 0.3925])
+    assert data["gradcheck"]["max_rel_error"] < 1e-7
+
+
+def test_check_learner_numbers(runner: CliRunner, net_file: Path) -> None:
+    args = ["trace", "--net", str(net_file), "--json"]
+    right = runner.invoke(
+        app, [*args, "--check", "delta2=[0.1384985, -0.0380982]", "--check", "W2_new[0][0]=0.3589"]
+    )
+    assert right.exit_code == 0
+    assert all(c["correct"] for c in json.loads(right.output)["checks"])
+    wrong = runner.invoke(app, [*args, "--check", "W1_new[0][0]=0.1499", "--check", "loss=0.2984"])
+    assert wrong.exit_code == 1
+    checks = json.loads(wrong.output)["checks"]
+    assert [c["correct"] for c in checks] == [False, True]
+    assert checks[0]["expected"] == pytest.approx(0.149780716, abs=1e-9)
+    assert "W1 − η·∂L/∂W1" in checks[0]["formula"]
+
+
+def test_check_precision_follows_digits_given(runner: CliRunner, net_file: Path) -> None:
+    args = ["trace", "--net", str(net_file), "--json", "--check"]
+    assert runner.invoke(app, [*args, "a1[0]=0.59"]).exit_code == 0  # 0.59327 to 2 decimals
+    assert runner.invoke(app, [*args, "a1[0]=0.5932"]).exit_code == 0  # truncated
+    assert runner.invoke(app, [*args, "a1[0]=0.5940"]).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("check", "fragment"),
+    [
+        ("delta9=[1, 2]", "layer 9 does not exist"),
+        ("W2=1", "updated weights are W2_new"),
+        ("delta2[5]=1", "out of range"),
+        ("delta2=[1, 2, 3]", "has shape (2,)"),
+        ("foo=1", "expected NAME=VALUE"),
+    ],
+)
+def test_check_errors(runner: CliRunner, net_file: Path, check: str, fragment: str) -> None:
+    result = runner.invoke(app, ["trace", "--net", str(net_file), "--check", check])
+    assert result.exit_code in (1, 2)
+    assert fragment in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("{not json", "not valid JSON (line 1"),
+        (json.dumps({**MAZUR, "loss": "hinge"}), "loss: unknown 'hinge'"),
+        (json.dumps({**MAZUR, "y": [0.1]}), "y: has 1 values per example"),
+        ("[]", "must hold a JSON object"),
+    ],
+)
+def test_malformed_net_file_exits_2(
+    runner: CliRunner, tmp_path: Path, content: str, fragment: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = runner.invoke(app, ["trace", "--net", str(path)])
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+
+
+def test_random_network_by_seed_and_save(runner: CliRunner, tmp_path: Path) -> None:
+    saved = tmp_path / "saved.json"
+    args = ["trace", "--layers", "2,2,1", "--seed", "4", "--json"]
+    first = runner.invoke(app, [*args, "--save", str(saved)])
+    second = runner.invoke(app, args)
+    assert first.exit_code == 0 and first.output == second.output
+    replay = runner.invoke(app, ["trace", "--net", str(saved), "--json"])
+    assert json.loads(replay.output)["loss"] == json.loads(first.output)["loss"]
+    bad = runner.invoke(app, ["trace", "--layers", "2,x"])
+    assert bad.exit_code == 2 and "--layers" in bad.output
