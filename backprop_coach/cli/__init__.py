@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import check, trace
+from backprop_coach.cli import bank, check, trace
 
 app = typer.Typer(
     name="backprop-coach",
@@ -44,6 +44,7 @@ def root(
 
 check.register(app)
 trace.register(app)
+bank.register(app)
 
 
 def main() -> None:

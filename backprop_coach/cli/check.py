@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -93,6 +93,17 @@ def check(
             help="JSONL file, one case a line: {id, loss, wrt, claim, let, shape, domain}.",
         ),
     ] = None,
+    question: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Check an answer to a bank question (with --answer)."),
+    ] = None,
+    answer: Annotated[
+        str | None, typer.Option(metavar="EXPR", help="Your answer to --question.")
+    ] = None,
+    bank: Annotated[
+        list[Path] | None,
+        typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     timeout: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds allowed for one check.")
@@ -107,6 +118,9 @@ def check(
     """
     if batch is not None:
         _batch(batch, timeout)
+        return
+    if question is not None or answer is not None:
+        _question(question, answer, bank, timeout, json_output)
         return
     missing = [
         opt for opt, v in (("--loss", loss), ("--wrt", wrt), ("--claim", claim)) if v is None
@@ -130,6 +144,10 @@ def check(
     except KeyboardInterrupt:
         fail("interrupted", 130)
         return
+    _report(verdict, json_output)
+
+
+def _report(verdict: Any, json_output: bool) -> None:
     if json_output:
         emit_json(verdict.to_json())
     else:
@@ -137,6 +155,35 @@ def check(
 
         show(render_verdict(verdict))
     raise typer.Exit(verdict.exit_code)
+
+
+def _question(
+    question_id: str | None,
+    answer: str | None,
+    bank: list[Path] | None,
+    timeout: float,
+    json_output: bool,
+) -> None:
+    """`check --question ID --answer EXPR`: the same verdicts as --loss, plus the question's
+    tailored feedback when the answer matches a listed mistake."""
+    if question_id is None or answer is None:
+        fail("--question and --answer go together: --question ID --answer EXPR")
+    from backprop_coach.cli.bank import find, load
+    from backprop_coach.grading.questions import grade_derivation
+    from backprop_coach.grading.sandbox import Sandbox
+    from backprop_coach.grading.service import run
+
+    q = find(load(bank), question_id)
+    if q.kind != "derivation":
+        fail(
+            f"{q.id} is a {q.kind} question; practise it with: backprop-coach quiz --question {q.id}"
+        )
+    with Sandbox() as box:
+        verdict = run(box, grade_derivation, (q, answer), timeout)
+    feedback = verdict.details.get("feedback")
+    if feedback:
+        verdict.message = f"{verdict.message}. {feedback}"
+    _report(verdict, json_output)
 
 
 def _batch(path: Path, timeout: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,15 +168,27 @@ def network_from_dict(data: Any) -> Network:
 
 
 def random_network(
-    sizes: list[int], activation: str, loss: str, seed: int, decimals: int = 2, lr: float = 0.5
+    sizes: Sequence[int],
+    activation: str | Sequence[str],
+    loss: str,
+    seed: int,
+    decimals: int = 2,
+    lr: float = 0.5,
+    update_biases: bool = True,
 ) -> Network:
-    """A reproducible small network with weights and inputs rounded for hand computation."""
+    """A reproducible small network with weights and inputs rounded for hand computation.
+    `activation` names every layer's activation, or gives one per layer."""
     if len(sizes) < 2:
         raise NetSpecError("layers: give at least an input and an output size, e.g. 2,2,1")
     if any(s < 1 or s > 64 for s in sizes):
         raise NetSpecError("layers: each size must be between 1 and 64")
     rng = np.random.default_rng(seed)
-    acts = [activation] * (len(sizes) - 1)
+    if isinstance(activation, str):
+        acts = [activation] * (len(sizes) - 1)
+    elif len(activation) == len(sizes) - 1:
+        acts = list(activation)
+    else:
+        raise NetSpecError(f"activation: give one per layer ({len(sizes) - 1})")
     if loss == "cross_entropy":
         acts[-1] = "softmax"
     elif loss == "bce":
@@ -198,4 +211,12 @@ def random_network(
         y = np.round(rng.uniform(0.05, 0.95, sizes[-1]), decimals).tolist()
     else:
         y = np.round(rng.uniform(-1, 1, sizes[-1]), decimals).tolist()
-    return network_from_dict({"layers": layers, "loss": loss, "x": x, "y": y, "lr": lr})
+    spec = {
+        "layers": layers,
+        "loss": loss,
+        "x": x,
+        "y": y,
+        "lr": lr,
+        "update_biases": update_biases,
+    }
+    return network_from_dict(spec)

@@ -53,7 +53,12 @@ def check(problem: Problem, claim_text: str, seed: int = 0) -> Verdict:
     return grade(setting, claim_text, seed)
 
 
-def grade(setting: Setting, claim_text: str, seed: int = 0) -> Verdict:
+def grade(
+    setting: Setting, claim_text: str, seed: int = 0, compare: dict[str, str] | None = None
+) -> Verdict:
+    """Grade a claim against the setting's true gradient. `compare` maps labels to other
+    expressions (known mistakes, a previous attempt); those the claim equals at every sample
+    point are listed in details["matches"]."""
     try:
         parsed = parse(claim_text)
     except ExprError as err:
@@ -93,6 +98,9 @@ def grade(setting: Setting, claim_text: str, seed: int = 0) -> Verdict:
     claim_v = setting.values(claim, env, size)
     finding = _diagnose(setting, claim_v, truth_v, env, size)
     details["points"] = size
+    details["matches"] = [
+        label for label, text in (compare or {}).items() if _same(setting, text, claim_v, env, size)
+    ]
     details.update(finding.extra)
     if finding.code is None:
         details["method"] = "symbolic" if _prove(setting, claim) else "numeric"
@@ -104,6 +112,18 @@ def grade(setting: Setting, claim_text: str, seed: int = 0) -> Verdict:
         message = f"correct: equals ∂L/∂{setting.problem.wrt} ({how})"
         return Verdict(CORRECT, None, message, read_as, truth_text, details)
     return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
+
+
+def _same(
+    setting: Setting, text: str, claim_v: np.ndarray, env: dict[sp.Symbol, np.ndarray], size: int
+) -> bool:
+    """Whether another expression takes the claim's values at every sample point."""
+    try:
+        other = build(parse(text).tree, setting.scope)
+    except ExprError:
+        return False
+    other_v = setting.values(other, env, size)
+    return other_v.shape == claim_v.shape and close(claim_v, other_v)
 
 
 def _points(setting: Setting, seed: int) -> tuple[dict[sp.Symbol, np.ndarray], int]:

@@ -9,6 +9,7 @@ everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -26,7 +27,7 @@ from backprop_coach.expr.symbolic import (
     shape_text,
     symbols_for,
 )
-from backprop_coach.expr.tree import BinOp, Call, names, to_text, walk
+from backprop_coach.expr.tree import BinOp, Call, Node, Num, names, to_text, walk
 from backprop_coach.grading.numeric import evaluate, evaluate_value
 from backprop_coach.grading.sampling import sample
 
@@ -216,13 +217,14 @@ def _factors(
         for node in walk(parsed.tree):
             if not isinstance(node, Call) or node.prime:
                 continue
+            candidates: list[Node] = [node]  # the value itself: σ(z), softmax(z), ...
             if node.func in DIFFERENTIABLE:
-                candidates = [Call(node.func, node.args, prime=True)]
-            elif node.func == "max":  # max(u, v) routes the gradient to one side
+                candidates.append(Call(node.func, node.args, prime=True))
+            if node.func == "sigmoid":  # σ' = σ(1 - σ): either half may go missing
+                candidates.append(BinOp("-", Num("1", Fraction(1)), node))
+            if node.func == "max":  # max(u, v) routes the gradient to one side
                 u, v = node.args
-                candidates = [Call("step", (BinOp("-", u, v),)), Call("step", (BinOp("-", v, u),))]
-            else:
-                continue
+                candidates += [Call("step", (BinOp("-", u, v),)), Call("step", (BinOp("-", v, u),))]
             for candidate in candidates:
                 label = to_text(candidate)
                 if label not in found:

@@ -1,0 +1,345 @@
+"""Find and load question files. Schema checks live here, in one place, and every error names
+the file and the field. A malformed file is reported and skipped; the rest of the bank loads."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backprop_coach.bank.model import (
+    FORMAT_VERSION,
+    KINDS,
+    NumericSpec,
+    Question,
+    Step,
+    WrongAnswer,
+)
+from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.parse import parse
+from backprop_coach.expr.tree import names
+from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.grading.verdict import DIAGNOSES
+
+ENV_BANK = "BACKPROP_COACH_BANK"
+ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_FILE_BYTES = 200_000
+COMMON = {"format_version", "id", "topic", "difficulty", "kind", "prompt", "hints",
+          "explanation", "tags", "source"}  # fmt: skip
+BY_KIND = {
+    "derivation": {"loss", "wrt", "let", "shape", "domain", "answer", "wrong_answers"},
+    "numeric": {"network"},
+    "concept": {"model_answer", "key_points"},
+}
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
+LOSSES = ("mse", "bce", "cross_entropy", "half_sse")
+
+
+class BankError(Exception):
+    """A problem with one question file, naming the file and field."""
+
+    def __init__(self, path: Path, field_name: str | None, message: str) -> None:
+        where = f"{path}" + (f": {field_name}" if field_name else "")
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class Bank:
+    questions: list[Question] = field(default_factory=list)
+    problems: list[BankError] = field(default_factory=list)  # skipped files
+
+    def get(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({q.topic for q in self.questions})
+
+    def select(
+        self,
+        topics: Sequence[str] = (),
+        kind: str | None = None,
+        difficulty: int | None = None,
+    ) -> list[Question]:
+        return [
+            q
+            for q in self.questions
+            if (not topics or q.topic in topics)
+            and (kind is None or q.kind == kind)
+            and (difficulty is None or q.difficulty == difficulty)
+        ]
+
+
+def shipped_bank() -> Path:
+    """The questions that come with the tool: inside the installed package (a wheel), or at the
+    top of a source checkout (editable installs)."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "questions", package.parent / "questions"):
+        if candidate.is_dir():
+            return candidate
+    return package / "questions"
+
+
+def bank_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    """The shipped bank, the learner's own (if any), then BACKPROP_COACH_BANK (a path list),
+    then --bank directories."""
+    from backprop_coach.paths import user_bank
+
+    dirs = [shipped_bank()]
+    if user_bank().is_dir():
+        dirs.append(user_bank())
+    env = os.environ.get(ENV_BANK, "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    dirs += list(extra)
+    seen: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in [s.resolve() for s in seen]:
+            seen.append(d)
+    return seen
+
+
+def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) -> Bank:
+    bank = Bank()
+    owner: dict[str, Path] = {}
+    for directory in dirs if dirs is not None else bank_dirs(extra):
+        if not directory.is_dir():
+            bank.problems.append(BankError(directory, None, "not a directory"))
+            continue
+        for path in sorted(directory.rglob("*.toml")):
+            try:
+                question = load_question(path)
+            except BankError as err:
+                bank.problems.append(err)
+                continue
+            if question.id in owner:
+                bank.problems.append(
+                    BankError(
+                        path, "id", f"duplicate id {question.id!r} (also in {owner[question.id]})"
+                    )
+                )
+                continue
+            owner[question.id] = path
+            bank.questions.append(question)
+    return bank
+
+
+def load_question(path: Path) -> Question:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise BankError(path, None, f"cannot read: {err.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise BankError(path, None, f"file too large ({len(raw):,} bytes)")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BankError(path, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise BankError(path, None, f"not valid TOML: {err}") from None
+    return parse_question(data, path)
+
+
+class _Fields:
+    """Typed access to a question's fields; each failure names the field."""
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        self.data, self.path = data, path
+
+    def fail(self, name: str, message: str) -> BankError:
+        return BankError(self.path, name, message)
+
+    def text(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.data.get(name)
+        if value is None and not required:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, "missing or empty (expected text)")
+        return value.strip()
+
+    def texts(self, name: str, *, at_least: int = 0) -> tuple[str, ...]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, "expected a list of strings")
+        if any(not v.strip() for v in value):
+            raise self.fail(name, "contains an empty string")
+        if len(value) < at_least:
+            raise self.fail(name, f"needs at least {at_least} item(s)")
+        return tuple(v.strip() for v in value)
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        value = self.data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(name, f"expected a whole number from {low} to {high}")
+        return value
+
+
+def parse_question(data: dict[str, Any], path: Path) -> Question:
+    f = _Fields(data, path)
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise f.fail("format_version", f"expected {FORMAT_VERSION}, got {version!r}")
+    qid = f.text("id")
+    if not ID_PATTERN.fullmatch(qid):
+        raise f.fail("id", f"{qid!r} is not kebab-case (lowercase letters, digits and -)")
+    if path.stem != qid:
+        raise f.fail("id", f"{qid!r} must equal the file name ({path.stem!r})")
+    kind = f.text("kind")
+    if kind not in KINDS:
+        raise f.fail("kind", f"unknown {kind!r}; known: {', '.join(KINDS)}")
+    unknown = set(data) - COMMON - BY_KIND[kind]
+    if unknown:
+        raise f.fail(", ".join(sorted(unknown)), f"unknown field(s) for a {kind} question")
+    topic = f.text("topic")
+    if not ID_PATTERN.fullmatch(topic):
+        raise f.fail("topic", f"{topic!r} is not kebab-case")
+    common = {
+        "id": qid,
+        "topic": topic,
+        "difficulty": f.integer("difficulty", 1, 3),
+        "kind": kind,
+        "prompt": f.text("prompt"),
+        "hints": f.texts("hints", at_least=1),
+        "explanation": _steps(f),
+        "tags": f.texts("tags"),
+        "source": f.text("source"),
+        "path": path,
+    }
+    if kind == "derivation":
+        return Question(**common, **_derivation(f))
+    if kind == "numeric":
+        return Question(**common, numeric=_numeric(f))
+    return Question(
+        **common, model_answer=f.text("model_answer"), key_points=f.texts("key_points", at_least=2)
+    )
+
+
+def _steps(f: _Fields) -> tuple[Step, ...]:
+    raw = f.data.get("explanation")
+    if not isinstance(raw, list) or not raw:
+        raise f.fail("explanation", "expected a non-empty list of steps")
+    steps = []
+    for i, item in enumerate(raw):
+        where = f"explanation[{i}]"
+        if isinstance(item, str) and item.strip():
+            steps.append(Step(item.strip()))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"].strip():
+            if set(item) - {"text", "expr"}:
+                raise f.fail(where, "a step has only text and expr")
+            expr = item.get("expr")
+            if expr is not None and (not isinstance(expr, str) or not expr.strip()):
+                raise f.fail(f"{where}.expr", "expected an expression")
+            steps.append(Step(item["text"].strip(), expr.strip() if expr else None))
+        else:
+            raise f.fail(where, "expected text or {text = ..., expr = ...}")
+    return tuple(steps)
+
+
+def _derivation(f: _Fields) -> dict[str, Any]:
+    try:
+        problem = problem_from_specs(
+            f.text("loss"), f.text("wrt"), f.texts("let"), f.texts("shape"), f.texts("domain")
+        )
+    except ExprError as err:
+        raise f.fail("loss/wrt/let/shape/domain", str(err)) from None
+    _syntax(f, problem)
+    answer = f.text("answer")
+    _expression(f, "answer", answer)
+    raw = f.data.get("wrong_answers")
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise f.fail("wrong_answers", "list at least two common mistakes")
+    wrong = []
+    for i, item in enumerate(raw):
+        where = f"wrong_answers[{i}]"
+        if not isinstance(item, dict) or set(item) != {"answer", "diagnosis", "feedback"}:
+            raise f.fail(where, "expected {answer, diagnosis, feedback}")
+        if not all(isinstance(item[k], str) and item[k].strip() for k in item):
+            raise f.fail(where, "answer, diagnosis and feedback must be non-empty text")
+        if item["diagnosis"] not in DIAGNOSES:
+            raise f.fail(
+                f"{where}.diagnosis",
+                f"unknown {item['diagnosis']!r}; known: {', '.join(DIAGNOSES)}",
+            )
+        wrong.append(
+            WrongAnswer(item["answer"].strip(), item["diagnosis"], item["feedback"].strip())
+        )
+    return {"problem": problem, "answer": answer, "wrong_answers": tuple(wrong)}
+
+
+def _expression(f: _Fields, name: str, text: str) -> None:
+    """Syntax is checked at load time (cheap); meaning is proved by `bank validate`."""
+    try:
+        parse(text)
+    except ExprError as err:
+        raise f.fail(name, str(err)) from None
+
+
+def _syntax(f: _Fields, problem: Problem) -> None:
+    _expression(f, "loss", problem.loss)
+    used = {n.id for n in names(parse(problem.loss).tree)}
+    for i, (name, text) in enumerate(problem.lets):
+        _expression(f, f"let[{i}]", text)
+        used |= {n.id for n in names(parse(text).tree)} | {name}
+    if problem.wrt not in used:
+        raise f.fail(
+            "wrt",
+            f"{problem.wrt!r} is not a name in the loss or a let (names: {', '.join(sorted(used))})",
+        )
+
+
+def _numeric(f: _Fields) -> NumericSpec:
+    net = f.data.get("network")
+    if not isinstance(net, dict):
+        raise f.fail("network", "expected a table with layers, activations, loss and ask")
+    known = {"layers", "activations", "loss", "ask", "lr", "update_biases", "decimals", "tolerance"}
+    if set(net) - known:
+        raise f.fail("network", f"unknown field(s): {', '.join(sorted(set(net) - known))}")
+    sizes = net.get("layers")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4 for s in sizes)
+    ):
+        raise f.fail(
+            "network.layers", "expected sizes such as [2, 2, 1], each 1 to 4 (computable by hand)"
+        )
+    acts = net.get("activations")
+    if isinstance(acts, str):
+        acts = [acts] * (len(sizes) - 1)
+    if (
+        not isinstance(acts, list)
+        or len(acts) != len(sizes) - 1
+        or any(a not in ACTIVATIONS for a in acts)
+    ):
+        raise f.fail("network.activations", f"one per layer, from {', '.join(ACTIVATIONS)}")
+    loss = net.get("loss")
+    if loss not in LOSSES:
+        raise f.fail("network.loss", f"expected one of {', '.join(LOSSES)}")
+    ask = net.get("ask")
+    if not isinstance(ask, str) or not ask.strip():
+        raise f.fail("network.ask", "expected a quantity such as delta1[0], W2_new[1][0] or loss")
+    lr = net.get("lr", 0.5)
+    tolerance = net.get("tolerance", 1e-3)
+    decimals = net.get("decimals", 2)
+    update = net.get("update_biases", True)
+    if not isinstance(lr, int | float) or isinstance(lr, bool) or lr <= 0:
+        raise f.fail("network.lr", "expected a positive number")
+    if (
+        not isinstance(tolerance, int | float)
+        or isinstance(tolerance, bool)
+        or not 0 < tolerance < 1
+    ):
+        raise f.fail("network.tolerance", "expected a number between 0 and 1")
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 1 <= decimals <= 3:
+        raise f.fail("network.decimals", "expected 1, 2 or 3")
+    if not isinstance(update, bool):
+        raise f.fail("network.update_biases", "expected true or false")
+    return NumericSpec(
+        tuple(sizes), tuple(acts), loss, ask.strip(), float(lr), update, decimals, float(tolerance)
+    )

@@ -1,0 +1,87 @@
+"""Prove a question right with the tool itself: the reference answer is graded correct, every
+listed mistake is graded incorrect with its stated diagnosis, every explanation step that
+writes the gradient equals it, and numeric templates give finite, hand-sized numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from backprop_coach.bank.model import Question
+from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.parse import parse_quantity_claim
+
+SEEDS = range(5)
+MAX_HAND_VALUE = 100.0
+
+
+def validate_question(question: Question) -> list[str]:
+    """Everything wrong with one question, each naming the field; empty when it is proved."""
+    if question.kind == "derivation":
+        return _derivation(question)
+    if question.kind == "numeric":
+        return _numeric(question)
+    return _concept(question)
+
+
+def _derivation(q: Question) -> list[str]:
+    from backprop_coach.grading.questions import grade_derivation
+
+    failures = []
+    verdict = grade_derivation(q, q.answer or "")
+    if verdict.verdict != "correct":
+        failures.append(f"answer: the checker says {verdict.verdict}: {verdict.message}")
+    for i, wrong in enumerate(q.wrong_answers):
+        v = grade_derivation(q, wrong.answer)
+        if v.verdict != "incorrect" or v.diagnosis != wrong.diagnosis:
+            failures.append(
+                f"wrong_answers[{i}]: expected incorrect/{wrong.diagnosis}, "
+                f"the checker says {v.verdict}/{v.diagnosis}: {v.message}"
+            )
+    for i, step in enumerate(q.explanation):
+        if step.expr is None:
+            continue
+        v = grade_derivation(q, step.expr)
+        if v.verdict != "correct":
+            failures.append(
+                f"explanation[{i}].expr: does not equal the answer ({v.verdict}: {v.message})"
+            )
+    return failures
+
+
+def _numeric(q: Question) -> list[str]:
+    from backprop_coach.grading.questions import network_for, numeric_truth
+
+    assert q.numeric is not None
+    spec = q.numeric
+    try:
+        parse_quantity_claim(f"{spec.ask}=0")
+    except ExprError as err:
+        return [f"network.ask: {err}"]
+    failures = []
+    for seed in SEEDS:
+        try:
+            net = network_for(spec, seed)
+            _, value, _ = numeric_truth(spec, seed)
+        except Exception as err:  # any engine failure is a broken template
+            return [f"network: seed {seed}: {err}"]
+        if not math.isfinite(value) or abs(value) > MAX_HAND_VALUE:
+            failures.append(
+                f"network: seed {seed} gives {spec.ask} = {value}, not a hand-sized number"
+            )
+        numbers = np.concatenate([layer.W.ravel() for layer in net.layers] + [net.x.ravel()])
+        if not np.allclose(numbers, np.round(numbers, spec.decimals)):
+            failures.append(
+                f"network: seed {seed} draws numbers with more than {spec.decimals} decimals"
+            )
+    return failures
+
+
+def _concept(q: Question) -> list[str]:
+    failures = []
+    if len(q.model_answer or "") < 80:
+        failures.append("model_answer: too short to be a model answer (80 characters at least)")
+    if len(q.key_points) < 2:
+        failures.append("key_points: list at least two")
+    return failures

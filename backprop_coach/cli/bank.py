@@ -1,0 +1,175 @@
+"""`backprop-coach bank`: list, show, validate and add questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from backprop_coach.cli.output import console, emit_json, fail, show
+
+BankOption = Annotated[
+    list[Path] | None,
+    typer.Option("--bank", metavar="DIR", help="Also load questions from DIR (repeatable)."),
+]
+
+bank_app = typer.Typer(
+    help="The question bank: list, show, validate, and write a new question.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bank_app, name="bank")
+
+
+def load(extra: list[Path] | None, quiet: bool = False) -> Any:
+    """The bank from the shipped questions, the learner's own, BACKPROP_COACH_BANK and --bank.
+    Skipped files are reported on stderr; the rest still loads."""
+    from backprop_coach.bank.load import load_bank
+    from backprop_coach.cli.output import error_console
+    from backprop_coach.render.question import render_problems
+
+    bank = load_bank(extra or [])
+    if bank.problems and not quiet:
+        error_console().print(render_problems(bank.problems))
+    return bank
+
+
+@bank_app.command("list")
+def list_questions(
+    topic: Annotated[list[str] | None, typer.Option(help="Only this topic (repeatable).")] = None,
+    kind: Annotated[str | None, typer.Option(help="derivation, numeric or concept.")] = None,
+    bank: BankOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the questions, with their topic, kind and difficulty."""
+    loaded = load(bank)
+    questions = loaded.select(topic or [], kind)
+    if json_output:
+        emit_json(
+            [
+                {k: q.to_json()[k] for k in ("id", "topic", "kind", "difficulty", "tags")}
+                for q in questions
+            ]
+        )
+        return
+    from backprop_coach.render.question import render_list
+
+    show(render_list(questions))
+    if not questions and (topic or kind):
+        fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
+
+
+@bank_app.command("show")
+def show_question(
+    question_id: Annotated[str, typer.Argument(metavar="ID", help="The question's id.")],
+    bank: BankOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
+) -> None:
+    """Show one question: prompt, hints, common mistakes and the worked answer."""
+    question = find(load(bank), question_id)
+    if json_output:
+        emit_json(question.to_json())
+        return
+    from backprop_coach.render.question import render_question
+
+    show(render_question(question))
+
+
+def find(loaded: Any, question_id: str) -> Any:
+    question = loaded.get(question_id)
+    if question is None:
+        import difflib
+
+        close = difflib.get_close_matches(question_id, [q.id for q in loaded.questions], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see backprop-coach bank list"
+        fail(f"no question {question_id!r}{hint}")
+    return question
+
+
+@bank_app.command("validate")
+def validate(
+    bank: BankOption = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds allowed per question.")] = 60.0,
+) -> None:
+    """Prove every question with the tool itself: reference answers correct, listed mistakes
+    diagnosed as stated, explanation steps equal to the answer, numeric templates hand-sized.
+    Exits 1 with a per-question report on any failure."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backprop_coach.bank.validate import validate_question
+    from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+
+    loaded = load(bank, quiet=True)
+    report: dict[str, list[str]] = {str(p.path): [p.message if p.field is None else f"{p.field}: {p.message}"]
+                                    for p in loaded.problems}  # fmt: skip
+    progress = Progress(
+        TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console(), transient=True,
+    )  # fmt: skip
+    try:
+        with Sandbox() as box, progress:
+            task = progress.add_task("", total=len(loaded.questions))
+            for question in loaded.questions:
+                progress.update(task, description=question.id)
+                try:
+                    failures = box.call(validate_question, (question,), timeout)
+                except SandboxTimeout:
+                    failures = [f"validation took longer than {timeout:g} s"]
+                except SandboxCrash as err:
+                    failures = [f"validation crashed: {err}"]
+                if failures:
+                    report[f"{question.id} ({question.path})"] = failures
+                progress.advance(task)
+    except KeyboardInterrupt:
+        fail("interrupted: validation incomplete", 130)
+    from backprop_coach.render.bank import render_validation
+
+    show(render_validation(len(loaded.questions) + len(loaded.problems), report))
+    if report:
+        raise typer.Exit(1)
+
+
+@bank_app.command("new")
+def new(
+    question_id: Annotated[
+        str, typer.Argument(metavar="ID", help="kebab-case id; also the file name.")
+    ],
+    topic: Annotated[str, typer.Option(help="Topic folder, kebab-case (e.g. single-neuron).")],
+    kind: Annotated[str, typer.Option(help="derivation, numeric or concept.")] = "derivation",
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", metavar="DIR", help="Bank folder to write into (default: your own bank)."
+        ),
+    ] = None,
+) -> None:
+    """Write a commented question template that validates as written; edit it, then run
+    `backprop-coach bank validate`."""
+    from backprop_coach.bank.load import ID_PATTERN, load_bank
+    from backprop_coach.bank.model import KINDS
+    from backprop_coach.bank.template import template
+    from backprop_coach.paths import user_bank
+
+    if not ID_PATTERN.fullmatch(question_id):
+        fail(f"id {question_id!r} is not kebab-case (lowercase letters, digits and -)")
+    if not ID_PATTERN.fullmatch(topic):
+        fail(f"topic {topic!r} is not kebab-case")
+    if kind not in KINDS:
+        fail(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    if load_bank().get(question_id) is not None:
+        fail(f"id {question_id!r} is already taken")
+    path = (directory or user_bank()) / topic / f"{question_id}.toml"
+    if path.exists():
+        fail(f"{path} already exists")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template(question_id, topic, kind), encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write {path}: {err.strerror}")
+    show(
+        f"wrote {path}\nedit it, then: backprop-coach bank validate"
+        + (f" --bank {directory}" if directory else "")
+    )

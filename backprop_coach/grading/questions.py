@@ -1,0 +1,94 @@
+"""Grade an answer to a bank question: derivations through the checker (with the question's
+tailored feedback when the answer matches a listed mistake), numeric questions against the
+engine's value for the variant drawn from a seed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from backprop_coach.bank.model import NumericSpec, Question
+from backprop_coach.engine.backprop import Trace, trace
+from backprop_coach.engine.network import Network, random_network
+from backprop_coach.engine.quantities import formula, select, value_of
+from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.parse import parse_number, parse_quantity_claim
+from backprop_coach.grading.grader import grade
+from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
+
+PREVIOUS = "previous attempt"
+
+
+_SETTINGS: dict[str, Setting] = {}
+
+
+def setting_for(problem: Problem) -> Setting:
+    """Settings are built once per worker (a quiz grades many attempts at one question)."""
+    key = json.dumps(problem.to_json(), sort_keys=True)
+    if key not in _SETTINGS:
+        if len(_SETTINGS) >= 64:
+            _SETTINGS.clear()
+        _SETTINGS[key] = build_setting(problem)
+    return _SETTINGS[key]
+
+
+def grade_derivation(question: Question, answer: str, previous: str | None = None) -> Verdict:
+    assert question.problem is not None
+    try:
+        setting = setting_for(question.problem)
+    except ExprError as err:
+        return invalid(f"question {question.id} is broken: {err}")
+    compare = {f"mistake {i}": w.answer for i, w in enumerate(question.wrong_answers)}
+    if previous:
+        compare[PREVIOUS] = previous
+    verdict = grade(setting, answer, compare=compare)
+    matches = verdict.details.get("matches", [])
+    if verdict.verdict == INCORRECT:
+        for i, wrong in enumerate(question.wrong_answers):
+            if f"mistake {i}" in matches:
+                verdict.details["feedback"] = wrong.feedback
+                break
+    verdict.details["same_as_previous"] = PREVIOUS in matches
+    return verdict
+
+
+def network_for(spec: NumericSpec, seed: int) -> Network:
+    return random_network(
+        spec.layers, spec.activations, spec.loss, seed, spec.decimals, spec.lr, spec.update_biases
+    )
+
+
+def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:
+    """The engine's worked network for a variant, the asked value, and its formula."""
+    worked = trace(network_for(spec, seed), check_gradients=False)
+    claim = parse_quantity_claim(f"{spec.ask}=0")
+    value = select(value_of(worked, claim.base, claim.layer), claim.index, spec.ask)
+    return worked, float(value), formula(worked, claim.base, claim.layer)  # type: ignore[arg-type]
+
+
+def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:
+    assert question.numeric is not None
+    spec = question.numeric
+    try:
+        value, _places = parse_number(answer, "answer")
+    except ExprError as err:
+        return invalid(str(err), answer)
+    _, truth, law = numeric_truth(spec, seed)
+    details: dict[str, Any] = {"read_as": answer, "truth_value": truth, "formula": law}
+    gap = abs(float(value) - truth)
+    shown = f"{truth:.6f}".rstrip("0").rstrip(".")
+    if gap <= spec.tolerance:
+        return Verdict(CORRECT, None, f"correct: {spec.ask} = {shown}", answer, shown, details)
+    if abs(float(value) + truth) <= spec.tolerance:
+        return Verdict(
+            INCORRECT, "sign_flip", f"sign flipped: {spec.ask} = {shown}", answer, shown, details
+        )
+    return Verdict(
+        INCORRECT,
+        "wrong",
+        f"not quite: {spec.ask} ≠ {answer} (within ±{spec.tolerance:g})",
+        answer,
+        shown,
+        details,
+    )

@@ -1,0 +1,1 @@
+"""Practice sessions: quiz state, the progress store and scheduling."""

@@ -1,0 +1,246 @@
+"""The bank: schema errors name file and field, the whole shipped bank is proved (one test per
+question), user banks load beside it, and a built wheel carries the questions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_coach.bank.load import load_bank, load_question, shipped_bank
+from backprop_coach.bank.template import template
+from backprop_coach.bank.validate import validate_question
+from backprop_coach.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = load_bank(dirs=[shipped_bank()])
+
+
+def test_shipped_bank_loads_cleanly_and_is_big_enough() -> None:
+    assert SHIPPED.problems == []
+    assert len(SHIPPED.questions) >= 60
+    assert len(SHIPPED.topics) >= 10
+    kinds = {q.kind for q in SHIPPED.questions}
+    assert kinds == {"derivation", "numeric", "concept"}
+    for q in SHIPPED.questions:
+        if q.kind == "derivation":
+            assert len(q.wrong_answers) >= 2, q.id
+        assert q.hints and all(h.strip() for h in q.hints), q.id
+
+
+@pytest.mark.parametrize("question", SHIPPED.questions, ids=[q.id for q in SHIPPED.questions])
+def test_question_is_proved(question) -> None:  # type: ignore[no-untyped-def]
+    assert validate_question(question) == []
+
+
+def write(root: Path, topic: str, name: str, text: str) -> Path:
+    path = root / topic / f"{name}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def good(question_id: str, topic: str = "mine") -> str:
+    return template(question_id, topic, "derivation")
+
+
+def test_template_of_each_kind_validates(tmp_path: Path) -> None:
+    for kind in ("derivation", "numeric", "concept"):
+        path = write(tmp_path, "mine", f"my-{kind}", template(f"my-{kind}", "mine", kind))
+        assert validate_question(load_question(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("not toml = = =", None),
+        (good("x").replace("format_version = 1", "format_version = 9"), "format_version"),
+        (good("x").replace('kind = "derivation"', 'kind = "essay"'), "kind"),
+        (good("x").replace("difficulty = 1 ", "difficulty = 7 "), "difficulty"),
+        (
+            good("x").replace(
+                'hints = ["Chain rule: ∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w."]', "hints = []"
+            ),
+            "hints",
+        ),
+        (
+            good("x").replace('diagnosis = "sign_flip"', 'diagnosis = "oops"'),
+            "wrong_answers[1].diagnosis",
+        ),
+        (good("x").replace('wrt = "w"', 'wrt = "q"'), "wrt"),
+        (good("x").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y"'), "answer"),
+        (good("x").replace("shape = []", 'shape = ["W=2y"]'), "loss/wrt/let/shape/domain"),
+        ("colour = 1\n" + good("x"), "colour"),
+    ],
+)
+def test_malformed_file_names_file_and_field(tmp_path: Path, text: str, field: str | None) -> None:
+    path = write(tmp_path, "mine", "x", text)
+    bank = load_bank(dirs=[tmp_path])
+    assert bank.questions == []
+    (problem,) = bank.problems
+    assert problem.path == path
+    assert problem.field == field
+    assert str(path) in str(problem)
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    write(tmp_path, "mine", "other-name", good("x"))
+    (problem,) = load_bank(dirs=[tmp_path]).problems
+    assert problem.field == "id" and "file name" in problem.message
+
+
+def test_malformed_file_is_skipped_and_the_rest_loads(tmp_path: Path) -> None:
+    write(tmp_path, "mine", "fine", good("fine"))
+    write(tmp_path, "mine", "broken", "id = ")
+    bank = load_bank(dirs=[shipped_bank(), tmp_path])
+    assert bank.get("fine") is not None
+    assert len(bank.questions) == len(SHIPPED.questions) + 1
+    assert [p.path.name for p in bank.problems] == ["broken.toml"]
+
+
+def test_duplicate_id_is_reported(tmp_path: Path) -> None:
+    write(tmp_path, "mine", "sigmoid-neuron-dw", good("sigmoid-neuron-dw"))
+    bank = load_bank(dirs=[shipped_bank(), tmp_path])
+    (problem,) = bank.problems
+    assert problem.field == "id" and "duplicate id 'sigmoid-neuron-dw'" in problem.message
+
+
+def test_reference_answer_the_checker_rejects(tmp_path: Path) -> None:
+    text = good("bad-answer").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y)*x"')
+    question = load_question(write(tmp_path, "mine", "bad-answer", text))
+    failures = validate_question(question)
+    assert any(f.startswith("answer: the checker says incorrect") for f in failures)
+
+
+def test_wrong_diagnosis_is_reported(tmp_path: Path) -> None:
+    text = good("bad-diag").replace('diagnosis = "sign_flip"', 'diagnosis = "transposed"')
+    failures = validate_question(load_question(write(tmp_path, "mine", "bad-diag", text)))
+    assert (
+        failures == [failures[0]]
+        and "wrong_answers[1]: expected incorrect/transposed, the checker says incorrect/sign_flip"
+        in failures[0]
+    )
+
+
+def test_bad_explanation_step_is_reported(tmp_path: Path) -> None:
+    text = good("bad-step").replace('expr = "(a - y)*sigmoid\'(z)*x"', 'expr = "(a - y)*x"')
+    failures = validate_question(load_question(write(tmp_path, "mine", "bad-step", text)))
+    assert any(f.startswith("explanation[1].expr") for f in failures)
+
+
+def test_cli_list_show_and_json(runner: CliRunner) -> None:
+    listed = runner.invoke(app, ["bank", "list", "--kind", "numeric", "--json"])
+    assert listed.exit_code == 0
+    rows = json.loads(listed.output)
+    assert rows and all(r["kind"] == "numeric" for r in rows)
+    shown = runner.invoke(app, ["bank", "show", "softmax-cross-entropy-logits", "--json"])
+    data = json.loads(shown.output)
+    assert data["loss"] == "-sum(y*log(softmax(z)))"
+    assert data["domain"] == ["y=onehot"] and data["shape"] == ["z=3x1", "y=3x1"]
+    assert data["answer"] == "softmax(z) - y"
+    text = runner.invoke(app, ["bank", "show", "sigmoid-neuron-dw"]).output
+    assert "common mistakes" in text and "worked answer" in text
+    missing = runner.invoke(app, ["bank", "show", "sigmoid-neuron-dx2"])
+    assert missing.exit_code == 2 and "did you mean sigmoid-neuron-dx" in missing.output
+
+
+def test_cli_validate_reports_and_fails(runner: CliRunner, tmp_path: Path) -> None:
+    text = good("bad-answer").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y)*x"')
+    write(tmp_path, "mine", "bad-answer", text)
+    write(tmp_path, "mine", "broken", "id = ")
+    result = runner.invoke(app, ["bank", "validate", "--bank", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad-answer" in result.output and "answer: the checker says incorrect" in result.output
+    assert "broken.toml" in result.output
+
+
+def test_cli_new_writes_a_template_that_validates(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "bank",
+            "new",
+            "my-question",
+            "--topic",
+            "mine",
+            "--kind",
+            "numeric",
+            "--dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0
+    path = tmp_path / "mine" / "my-question.toml"
+    assert validate_question(load_question(path)) == []
+    again = runner.invoke(
+        app, ["bank", "new", "my-question", "--topic", "mine", "--dir", str(tmp_path)]
+    )
+    assert again.exit_code == 2 and "already exists" in again.output
+    taken = runner.invoke(app, ["bank", "new", "sigmoid-neuron-dw", "--topic", "mine"])
+    assert taken.exit_code == 2 and "already taken" in taken.output
+
+
+def test_env_var_adds_a_bank(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "mine", "from-env", good("from-env"))
+    monkeypatch.setenv("BACKPROP_COACH_BANK", str(tmp_path))
+    result = runner.invoke(app, ["bank", "list", "--topic", "mine", "--json"])
+    assert [r["id"] for r in json.loads(result.output)] == ["from-env"]
+
+
+def test_check_question(runner: CliRunner) -> None:
+    ok = runner.invoke(
+        app, ["check", "--question", "sigmoid-neuron-dw", "--answer", "(a - y)*σ'(z)*x", "--json"]
+    )
+    assert ok.exit_code == 0 and json.loads(ok.output)["verdict"] == "correct"
+    wrong = runner.invoke(
+        app, ["check", "--question", "sigmoid-neuron-dw", "--answer", "x*(a - y)", "--json"]
+    )
+    data = json.loads(wrong.output)
+    assert wrong.exit_code == 1
+    assert set(data) == {"verdict", "diagnosis", "message", "claim", "truth"}
+    assert data["diagnosis"] == "missing_factor"
+    assert "You dropped σ'(z)" in data["message"]  # the question's tailored feedback
+    bad = runner.invoke(app, ["check", "--question", "sigmoid-neuron-dw", "--answer", "(a - y"])
+    assert bad.exit_code == 2
+    concept = runner.invoke(app, ["check", "--question", "vanishing-gradients", "--answer", "x"])
+    assert concept.exit_code == 2 and "concept question" in concept.output
+
+
+def test_built_wheel_carries_the_questions(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for name in ("backprop_coach", "questions"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(src), "-w", str(tmp_path / "dist")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = sorted(
+        p.relative_to(REPO / "questions").as_posix() for p in (REPO / "questions").rglob("*.toml")
+    )
+    carried = sorted(
+        n.removeprefix("backprop_coach/questions/")
+        for n in names
+        if n.startswith("backprop_coach/questions/") and n.endswith(".toml")
+    )
+    assert carried == shipped
+    # and the installed layout is where the loader looks first
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    found = subprocess.run(
+        [sys.executable, "-c", "from backprop_coach.bank.load import shipped_bank; print(shipped_bank())"],
+        capture_output=True, text=True, check=True, cwd=tmp_path, env={"PYTHONPATH": str(unpacked), "PATH": ""},
+    )  # fmt: skip
+    assert Path(found.stdout.strip()) == unpacked / "backprop_coach" / "questions"
