@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 quiz: $(STAMP)
-	$(BIN)/backprop-coach --help  # the quiz lands with issue 5
+	$(BIN)/backprop-coach quiz
 
 test: $(STAMP)
 	$(BIN)/ruff check backprop_coach tests benchmarks

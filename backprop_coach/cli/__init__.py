@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import bank, check, trace
+from backprop_coach.cli import bank, check, quiz, stats, trace
 
 app = typer.Typer(
     name="backprop-coach",
@@ -42,10 +42,14 @@ def root(
     """Learn and prove backpropagation in the terminal."""
 
 
+quiz.register(app)
 check.register(app)
 trace.register(app)
 bank.register(app)
+stats.register(app)
 
 
 def main() -> None:
-    app()
+    import sys
+
+    app(args=quiz.normalize_timed(sys.argv[1:]), prog_name="backprop-coach")

@@ -257,3 +257,22 @@ def problem_from_specs(
         shapes=dict(parse_shape(spec) for spec in shapes),
         domains=dict(parse_domain(spec) for spec in domains),
     )
+
+
+def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:
+    """(name, shape, domain or definition) for every name of a problem, without SymPy work:
+    what a learner may use in an answer."""
+    lets = dict(problem.lets)
+    order: list[str] = []
+    for text in [*lets.values(), problem.loss]:
+        for node in names(parse(text).tree):
+            if node.id not in lets and node.id not in order:
+                order.append(node.id)
+
+    def shape(name: str) -> str:
+        r, c = problem.shapes.get(name, (1, 1))
+        return "scalar" if (r, c) == (1, 1) else f"{r}x{c}"
+
+    rows = [(n, shape(n), problem.domains.get(n, "")) for n in order]
+    rows += [(n, shape(n) if n in problem.shapes else "", f"= {t}") for n, t in problem.lets]
+    return rows

@@ -1,0 +1,282 @@
+"""`backprop-coach quiz`: practise, one question at a time, like a good interviewer.
+
+Wiring only: the session (practice.session) decides, the store persists each answer in its own
+transaction, FSRS schedules, the renderers draw. Input comes from prompt_toolkit in a terminal
+(line editing, history, a ticking countdown in timed mode) or line by line from a pipe.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from backprop_coach.cli.output import console, fail, show
+
+DEFAULT_COUNT = 10
+
+EPILOG = """\
+**In a session** type an answer in the expression language (e.g. `(a - y)*σ'(z)*x`), a number for
+numeric questions, or free text for concept questions; `:hint`, `:show`, `:skip`, `:quit`, `:help`.
+Three attempts per question; an invalid input costs none. Every answer is saved as you go, and
+the questions you miss come back first next time (FSRS spaced repetition).
+
+**Scripting**: `printf '%s\\n' '(a - y)*a*(1 - a)*x' | backprop-coach quiz --question sigmoid-neuron-dw`
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quiz", epilog=EPILOG)(quiz)
+
+
+def quiz(
+    topic: Annotated[
+        list[str] | None, typer.Option(help="Only this topic (repeatable); see bank list.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="derivation, numeric or concept.")] = None,
+    difficulty: Annotated[
+        int | None, typer.Option(min=1, max=3, help="Only this difficulty (1-3).")
+    ] = None,
+    count: Annotated[
+        int, typer.Option("-n", "--count", min=1, max=200, help="How many questions.")
+    ] = DEFAULT_COUNT,
+    question: Annotated[
+        str | None, typer.Option(metavar="ID", help="Practise one question.")
+    ] = None,
+    due: Annotated[
+        bool, typer.Option(help="Only due questions, then new ones (daily new limit).")
+    ] = False,
+    cram: Annotated[
+        bool, typer.Option(help="Practise ahead; the schedule is not touched.")
+    ] = False,
+    timed: Annotated[
+        bool, typer.Option(help="Interview pace: a countdown per question (--timed 90 for 90 s).")
+    ] = False,
+    time_limit: Annotated[
+        float, typer.Option(min=5, max=3600, help="Seconds per question with --timed.")
+    ] = 60.0,
+    seed: Annotated[
+        int | None, typer.Option(help="Reproducible choice of questions and numeric variants.")
+    ] = None,
+    bank: Annotated[
+        list[Path] | None,
+        typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
+    ] = None,
+) -> None:
+    """Practise backpropagation: derivations, numeric backprop and interview concepts, with
+    precise feedback on every attempt and the worked answer on request."""
+    import random
+
+    from backprop_coach.cli.bank import find, load
+    from backprop_coach.practice.schedule import choose
+    from backprop_coach.practice.session import Item
+    from backprop_coach.practice.store import now
+
+    if due and cram:
+        fail("--due and --cram do not mix: --due follows the schedule, --cram ignores it")
+    store = open_store()
+    loaded = load(bank)
+    rng = random.Random(seed)
+    if question is not None:
+        chosen = [find(loaded, question)]
+    else:
+        pool = loaded.select(topic or [], kind, difficulty)
+        if not pool:
+            fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
+        mode = "cram" if cram else "due" if due else "default"
+        chosen = choose(pool, store.cards(), now(), count, mode, rng=rng)
+        if not chosen:
+            show(
+                "nothing is due and today's new questions are done; come back later, or use --cram"
+            )
+            return
+    items = [Item(q, rng.randrange(1, 10**6)) for q in chosen]
+    _run(items, store, timed, time_limit, cram)
+
+
+def open_store() -> Any:
+    from backprop_coach.cli.output import error_console
+    from backprop_coach.paths import home
+    from backprop_coach.practice.store import StoreError
+    from backprop_coach.practice.store import open_store as open_at
+
+    try:
+        store = open_at(home())
+    except StoreError as err:
+        fail(str(err))
+    if store.notice:
+        error_console().print(f"[yellow]note:[/] {store.notice}", soft_wrap=True, markup=True)
+    return store
+
+
+def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
+    from backprop_coach.grading.questions import grade_derivation, grade_numeric
+    from backprop_coach.grading.sandbox import Sandbox
+    from backprop_coach.grading.service import run
+
+    box = Sandbox()
+
+    def grade(item: Any, text: str, previous: str | None) -> Any:
+        q = item.question
+        if q.kind == "numeric":
+            return grade_numeric(q, text, item.seed)
+        return run(box, grade_derivation, (q, text, previous), timeout)
+
+    return grade, box
+
+
+def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: bool) -> None:
+    import time
+
+    from backprop_coach.practice.schedule import Scheduler
+    from backprop_coach.practice.session import Session
+
+    grade, box = _grader()
+    session = Session(items, grade, time.monotonic, time_limit if timed else None)
+    session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
+    scheduler = Scheduler()
+    reader = _reader(session)
+    try:
+        events = session.start()
+        while True:
+            if _render(events, store, session_id, scheduler, cram):
+                break
+            try:
+                line = reader()
+            except EOFError:
+                events = session.finish()
+                continue
+            events = session.handle(line)
+    except KeyboardInterrupt:
+        console().print("\ninterrupted: everything answered so far is saved")
+        _render(session.finish(), store, session_id, scheduler, cram)
+    finally:
+        box.close()
+        store.end_session(session_id)
+        store.close()
+
+
+def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram: bool) -> bool:
+    """Show and persist a batch of events; True when the session is over."""
+    from backprop_coach.practice import session as s
+    from backprop_coach.practice.store import now
+    from backprop_coach.render import quiz as r
+
+    for event in events:
+        match event:
+            case s.Ask():
+                show(r.render_ask(event))
+            case s.Graded():
+                show(r.render_graded(event))
+            case s.Repeat():
+                show(r.render_repeat(event))
+            case s.Invalid():
+                console().print(f"[yellow]![/] {_escape(event.message)}", soft_wrap=True)
+            case s.HintShown():
+                show(r.render_hint(event))
+            case s.Reveal():
+                show(r.render_reveal(event.item, event.reason))
+            case s.RateRequest():
+                show(r.render_rate_request())
+            case s.Note():
+                console().print(event.text, style="dim")
+            case s.Help():
+                show(r.render_help(event))
+            case s.Record():
+                review = None
+                if event.rating is not None and not cram:
+                    at = now()
+                    card = store.cards().get(event.attempt.question_id)
+                    card_json, due = scheduler.review(
+                        card["card"] if card else None, event.rating, at
+                    )
+                    review = (event.rating, card_json, due)
+                store.record(session_id, event.attempt, review)
+            case s.Done():
+                show(r.render_summary(event.outcomes))
+                return True
+    return False
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _reader(session: Any) -> Callable[[], str]:
+    """prompt_toolkit in a terminal (history, editing, countdown), plain lines from a pipe."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+
+        def read_line() -> str:
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            console().print(f"answer> {line.rstrip()}", markup=False, highlight=False)
+            return line.rstrip("\n")
+
+        return read_line
+
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    from backprop_coach.paths import home
+
+    try:
+        history: Any = FileHistory(str(home() / "history"))
+    except OSError:
+        history = None
+    prompt = PromptSession(history=history)
+
+    def toolbar() -> Any:
+        if session.limit is None or session.current is None:
+            return None
+        left = session.limit - session.elapsed()
+        if left <= 0:
+            return [("bg:ansired fg:ansiwhite bold", f" overtime {-left:.0f} s ")]
+        style = (
+            "ansigreen"
+            if left > session.limit / 2
+            else "ansiyellow"
+            if left > session.limit / 4
+            else "ansired"
+        )
+        return [(f"bg:{style} fg:ansiblack bold", f" {left:.0f} s left ")]
+
+    def read_prompt() -> str:
+        label = "recall" if session.awaiting_rating else "answer"
+        return prompt.prompt(
+            f"{label}> ",
+            bottom_toolbar=toolbar if session.limit else None,
+            refresh_interval=0.5 if session.limit else 0,
+        )
+
+    return read_prompt
+
+
+def normalize_timed(args: list[str]) -> list[str]:
+    """`--timed 90` and `--timed=90` mean `--timed --time-limit 90`; plain `--timed` is 60 s."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--timed="):
+            out += ["--timed", "--time-limit", arg.split("=", 1)[1]]
+        elif arg == "--timed" and i + 1 < len(args) and _is_number(args[i + 1]):
+            out += ["--timed", "--time-limit", args[i + 1]]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

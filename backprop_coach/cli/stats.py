@@ -1,0 +1,53 @@
+"""`backprop-coach stats`: how practice is going."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from backprop_coach.cli.output import emit_json, fail, show
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stats")(stats)
+
+
+def stats(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    reset: Annotated[
+        bool, typer.Option(help="Delete all progress (asks for confirmation).")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask (for --reset in scripts).")
+    ] = False,
+) -> None:
+    """Accuracy and time per topic, practice streak, due cards, a calendar of practice days,
+    the most-missed questions (leeches) and your most common mistakes."""
+    from backprop_coach.cli.quiz import open_store
+    from backprop_coach.practice.stats import compute
+    from backprop_coach.practice.store import now
+
+    store = open_store()
+    try:
+        if reset:
+            if not yes:
+                if not sys.stdin.isatty():
+                    fail(
+                        "--reset deletes all progress; add --yes to confirm when not in a terminal"
+                    )
+                typer.confirm("Delete all practice history and schedules?", abort=True)
+            store.reset()
+            show("progress reset")
+            return
+        moment = now()
+        result = compute(store.attempts(), store.cards(), moment)
+    finally:
+        store.close()
+    if json_output:
+        emit_json(result.to_json())
+        return
+    from backprop_coach.render.stats import render_stats
+
+    show(render_stats(result, moment.date()))

@@ -1,0 +1,190 @@
+"""Rich renderables for a quiz session: the question, each verdict, hints, worked answers and the
+summary. The command prints them; nothing here prints."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from backprop_coach.practice.session import Ask, Graded, Help, HintShown, Item, Outcome, Repeat
+from backprop_coach.render.question import render_explanation, render_names, render_prompt
+from backprop_coach.render.verdict import render_read_as
+
+RESULT_STYLE = {
+    "correct": "green",
+    "missed": "red",
+    "revealed": "yellow",
+    "skipped": "dim",
+    "rated": "cyan",
+}
+
+
+def render_network(item: Item) -> RenderableType:
+    """The numbers of a numeric question's variant, as a learner copies them onto paper."""
+    from backprop_coach.grading.questions import network_for
+    from backprop_coach.render.trace import fmt
+
+    spec = item.question.numeric
+    assert spec is not None
+    net = network_for(spec, item.seed)
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("x", fmt(net.x[:, 0], spec.decimals))
+    for l, layer in enumerate(net.layers, start=1):
+        table.add_row(
+            f"W{l}",
+            fmt(layer.W, spec.decimals)
+            + f"   ({layer.W.shape[0]}x{layer.W.shape[1]}, {layer.activation})",
+        )
+        table.add_row(f"b{l}", fmt(layer.b[:, 0], spec.decimals))
+    table.add_row("y", fmt(net.y[:, 0], spec.decimals))
+    table.add_row("η", f"{net.lr:g}")
+    table.add_row("loss", spec.loss)
+    return table
+
+
+def render_ask(ask: Ask) -> RenderableType:
+    q = ask.item.question
+    extra: list[RenderableType] = []
+    if q.problem is not None:
+        from backprop_coach.grading.problem import names_in_play
+
+        extra.append(Text("names", style="dim"))
+        extra.append(render_names(names_in_play(q.problem)))
+    if q.numeric is not None:
+        extra.append(
+            Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to 4 decimals", style="dim")
+        )
+        extra.append(render_network(ask.item))
+    progress = f"question {ask.number} of {ask.total} · score {ask.score}/{ask.answered}"
+    if ask.limit:
+        progress += f" · {ask.limit:g} s"
+    return render_prompt(q, progress, extra)
+
+
+def render_graded(graded: Graded) -> RenderableType:
+    v = graded.verdict
+    parts: list[RenderableType] = [render_read_as(v)]
+    if v.verdict == "correct":
+        parts.append(Text("✓ correct", style="bold green"))
+    else:
+        head = Text("✗ incorrect", style="bold red")
+        if v.diagnosis:
+            head.append(f" · {v.diagnosis}", style="bold")
+        parts.append(head)
+        parts.append(Text("  " + v.message))
+        feedback = v.details.get("feedback")
+        if feedback:
+            parts.append(Text("  " + feedback, style="italic"))
+        if graded.attempts_left:
+            parts.append(
+                Text(f"  {graded.attempts_left} attempt(s) left; :hint for a hint", style="dim")
+            )
+    if graded.overtime:
+        parts.append(Text("  overtime: answered after the time limit", style="yellow"))
+    return Group(*parts)
+
+
+def render_repeat(repeat: Repeat) -> RenderableType:
+    return Group(
+        render_read_as(repeat.verdict),
+        Text(
+            "= that is the same as your previous attempt (no attempt used); try something different",
+            style="yellow",
+        ),
+    )
+
+
+def render_hint(hint: HintShown) -> RenderableType:
+    return Text.assemble((f"hint {hint.number}/{hint.total}  ", "bold cyan"), hint.text)
+
+
+def render_reveal(item: Item, reason: str) -> RenderableType:
+    parts: list[RenderableType] = []
+    if reason == "attempts":
+        parts.append(Text("out of attempts: here is the worked answer", style="yellow"))
+    parts.append(render_explanation(item.question))
+    if item.question.numeric is not None:
+        from backprop_coach.engine.backprop import trace
+        from backprop_coach.grading.questions import network_for, numeric_truth
+        from backprop_coach.render.trace import render_trace
+
+        spec = item.question.numeric
+        _, value, law = numeric_truth(spec, item.seed)
+        worked = trace(network_for(spec, item.seed), check_gradients=False)
+        parts.append(render_trace(worked, ("forward", "backward", "update"), 4))
+        parts.append(
+            Text.assemble(
+                ("answer  ", "dim"),
+                (f"{spec.ask} = {value:.4f}", "bold green"),
+                (f"   from {law}", "dim"),
+            )
+        )
+    return Group(*parts)
+
+
+def render_rate_request() -> RenderableType:
+    return Text(
+        "How well did you recall it? again (1) · hard (2) · good (3) · easy (4)", style="bold"
+    )
+
+
+def render_help(help_: Help) -> RenderableType:
+    table = Table(box=None, show_header=False)
+    for command, meaning in help_.commands.items():
+        table.add_row(Text(command, style="bold"), meaning)
+    table.add_row(
+        Text("answer", style="bold"),
+        "an expression such as (a - y)*σ'(z)*x, or a number for numeric questions",
+    )
+    return table
+
+
+def render_summary(outcomes: Sequence[Outcome]) -> RenderableType:
+    if not outcomes:
+        return Text("no questions answered; nothing recorded", style="dim")
+    table = Table(title="session summary", title_justify="left")
+    table.add_column("question")
+    table.add_column("result")
+    table.add_column("attempts", justify="right")
+    table.add_column("hints", justify="right")
+    table.add_column("time", justify="right")
+    for o in outcomes:
+        result = o.result + (f" ({o.rating})" if o.rating and o.result == "rated" else "")
+        if o.overtime:
+            result += ", overtime"
+        table.add_row(
+            o.item.question.id,
+            Text(result, style=RESULT_STYLE.get(o.result, "")),
+            str(o.attempts),
+            str(o.hints),
+            f"{o.seconds:.0f} s",
+        )
+    right = sum(
+        1
+        for o in outcomes
+        if o.result == "correct" or (o.result == "rated" and o.rating != "again")
+    )
+    parts: list[RenderableType] = [table, Text(f"{right} of {len(outcomes)} right", style="bold")]
+    misses: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for o in outcomes:
+        stats = misses[o.item.question.topic]
+        stats[1] += 1
+        if o.result in ("missed", "revealed") or (o.result == "rated" and o.rating == "again"):
+            stats[0] += 1
+    weak = sorted(((m / n, t, m, n) for t, (m, n) in misses.items() if m), reverse=True)[:3]
+    if weak:
+        listed = ", ".join(f"{t} ({m} of {n} missed)" for _, t, m, n in weak)
+        parts.append(
+            Text.assemble(
+                ("weakest topics: ", "bold"),
+                listed,
+                ("  → backprop-coach quiz --topic " + weak[0][1], "dim"),
+            )
+        )
+    return Group(*parts)
