@@ -200,3 +200,9 @@ def test_specs_are_validated() -> None:
     assert problem.domains == {"y": "unit"}
     verdict = check(Problem("w*x", "w", (), {"q": (2, 1)}), "x")
     assert verdict.verdict == "invalid" and "--shape q" in verdict.message
+
+
+def test_greek_names_answer_to_ascii_spelling() -> None:
+    problem = Problem("(w - η*g)^2/2 + λ*w", "η")
+    assert check(problem, "-(w - eta*g)*g").verdict == "correct"
+    assert check(Problem("(w - eta*g)^2/2", "eta"), "-(w - η*g)*g").verdict == "correct"

@@ -203,6 +203,13 @@ def _call(func: str, args: list[Value], prime: bool) -> Value:
     raise NameError_(f"unknown function {func}")  # pragma: no cover - FUNCTIONS is closed
 
 
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
+    "theta": "θ", "lambda": "λ", "lam": "λ", "mu": "μ", "rho": "ρ", "tau": "τ", "phi": "φ",
+}  # fmt: skip
+GREEK_ASCII = {greek: ascii_ for ascii_, greek in GREEK.items() if ascii_ != "lam"}
+
+
 @dataclass
 class Scope:
     """What names mean: each name's SymPy value (a symbol, a symbol matrix, or a let's value)."""
@@ -210,6 +217,10 @@ class Scope:
     values: Mapping[str, Value]
 
     def lookup(self, node: Name) -> Value:
+        """A name's value; Greek names also answer to their ASCII spelling (eta for η)."""
+        for candidate in (node.id, GREEK.get(node.id), GREEK_ASCII.get(node.id)):
+            if candidate is not None and candidate in self.values:
+                return self.values[candidate]
         try:
             return self.values[node.id]
         except KeyError:

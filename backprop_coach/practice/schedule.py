@@ -57,6 +57,7 @@ def choose(
     seen = [q for q in questions if q.id in cards]
     new = [q for q in questions if q.id not in cards]
     rng.shuffle(new)
+    new.sort(key=lambda q: q.difficulty)  # new material starts easy; shuffled within a level
     due = sorted((q for q in seen if cards[q.id]["due"] <= at), key=lambda q: cards[q.id]["due"])
     later = sorted((q for q in seen if cards[q.id]["due"] > at), key=lambda q: cards[q.id]["due"])
     if mode == "cram":

@@ -60,7 +60,13 @@ def render_prompt(
 
 
 def render_explanation(q: Question) -> RenderableType:
+    """The worked answer: steps and answer; for a concept, the model answer and checklist first."""
     parts: list[RenderableType] = []
+    if q.model_answer:
+        parts.append(Markdown(q.model_answer))
+    if q.key_points:
+        parts.append(Text("key points", style="bold"))
+        parts.extend(Text(f"  • {p}") for p in q.key_points)
     for i, step in enumerate(q.explanation, start=1):
         line = Text(f"{i}. ", style="bold")
         line.append(step.text)
@@ -69,11 +75,6 @@ def render_explanation(q: Question) -> RenderableType:
         parts.append(line)
     if q.answer:
         parts.append(Text.assemble(("answer  ", "dim"), (q.answer, "bold green")))
-    if q.model_answer:
-        parts.append(Markdown(q.model_answer))
-    if q.key_points:
-        parts.append(Text("key points", style="bold"))
-        parts.extend(Text(f"  • {p}") for p in q.key_points)
     return Panel(Group(*parts), title="worked answer", title_align="left", border_style="green")
 
 

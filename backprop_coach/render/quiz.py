@@ -52,10 +52,15 @@ def render_ask(ask: Ask) -> RenderableType:
     q = ask.item.question
     extra: list[RenderableType] = []
     if q.problem is not None:
+        from backprop_coach.expr.symbolic import GREEK_ASCII
         from backprop_coach.grading.problem import names_in_play
 
-        extra.append(Text("names", style="dim"))
-        extra.append(render_names(names_in_play(q.problem)))
+        rows = [
+            (f"{n} ({GREEK_ASCII[n]})" if n in GREEK_ASCII else n, shape, meaning)
+            for n, shape, meaning in names_in_play(q.problem)
+        ]
+        extra.append(Text("names you can use", style="dim"))
+        extra.append(render_names(rows))
     if q.numeric is not None:
         extra.append(
             Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to 4 decimals", style="dim")
@@ -147,7 +152,9 @@ def render_help(help_: Help) -> RenderableType:
 
 def render_summary(outcomes: Sequence[Outcome]) -> RenderableType:
     if not outcomes:
-        return Text("no questions answered; nothing recorded", style="dim")
+        return Text(
+            "no question finished this session (attempts made so far are saved)", style="dim"
+        )
     table = Table(title="session summary", title_justify="left")
     table.add_column("question")
     table.add_column("result")
