@@ -64,28 +64,23 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
     law = formula(trace, claim.base, claim.layer)
     expected = np.asarray(truth, dtype=float)
     plain = expected.round(10).tolist()
+
+    def result(correct: bool, message: str) -> NumberResult:
+        return NumberResult(name, given, correct, plain, law, message)
+
     flat = _flatten(claim.value)
     if flat is None:
         if expected.ndim != 0:
-            return NumberResult(
-                name,
-                given,
+            return result(
                 False,
-                plain,
-                law,
                 f"{name} has shape {expected.shape}; give a list, or index one entry like {name}[0]",
             )
         value, places = claim.value  # type: ignore[misc]
         pairs = [(float(value), places)]
     else:
         if _shape(claim.value) != expected.shape:
-            return NumberResult(
-                name,
-                given,
-                False,
-                plain,
-                law,
-                f"{name} has shape {expected.shape}, you gave {_shape(claim.value)}",
+            return result(
+                False, f"{name} has shape {expected.shape}, you gave {_shape(claim.value)}"
             )
         pairs = flat
     truths = expected.reshape(-1)
@@ -94,18 +89,10 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
         for i, ((v, places), t) in enumerate(zip(pairs, truths, strict=True))
         if abs(v - t) > tolerance(places) + 1e-12
     ]
-
     if not wrong:
-        return NumberResult(name, given, True, plain, law, f"{name} is right")
+        return result(True, f"{name} is right")
     where = "" if flat is None else f" (entries {', '.join(map(str, wrong))} are off)"
-    return NumberResult(
-        name,
-        given,
-        False,
-        plain,
-        law,
-        f"{name} should be {_fmt(plain)}{where}; it comes from {law}",
-    )
+    return result(False, f"{name} should be {_fmt(plain)}{where}; it comes from {law}")
 
 
 def _fmt(value: Any) -> str:
