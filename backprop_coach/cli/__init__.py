@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import bank, check, quiz, stats, trace
+from backprop_coach.cli import bank, cheatsheet, check, quiz, stats, trace
 
 app = typer.Typer(
     name="backprop-coach",
@@ -47,9 +47,21 @@ check.register(app)
 trace.register(app)
 bank.register(app)
 stats.register(app)
+cheatsheet.register(app)
 
 
 def main() -> None:
+    """The console entry point: a bug never shows a bare traceback unless asked for."""
+    import os
     import sys
 
-    app(args=quiz.normalize_timed(sys.argv[1:]), prog_name="backprop-coach")
+    try:
+        app(args=quiz.normalize_timed(sys.argv[1:]), prog_name="backprop-coach")
+    except Exception as err:
+        if os.environ.get("BACKPROP_COACH_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"backprop-coach: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug; please report it. Run with BACKPROP_COACH_DEBUG=1 to see the traceback.\n"
+        )
+        sys.exit(70)

@@ -1,0 +1,85 @@
+"""`backprop-coach cheatsheet`: printable sheets whose every derivative the tool proves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backprop_coach.cli.output import fail, show
+
+TOPICS = ("forward", "backward", "activations", "losses", "update", "pitfalls", "all")
+FORMATS = ("text", "markdown", "html", "svg")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cheatsheet")(cheatsheet)
+
+
+def cheatsheet(
+    topic: Annotated[str, typer.Argument(help=f"One of: {', '.join(TOPICS)}.")] = "all",
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (terminal), markdown, html or svg.")
+    ] = "text",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to FILE instead of the terminal."
+        ),
+    ] = None,
+) -> None:
+    """Cheat sheets for backprop: forward, backward (the four equations and the loops),
+    activations, losses, update rules and the pitfalls interviewers probe. Every derivative on
+    them is proved by the checker in the test suite."""
+    from backprop_coach.sheets.content import SHEETS
+
+    if topic not in TOPICS:
+        fail(f"unknown sheet {topic!r}; choose from {', '.join(TOPICS)}")
+    if fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
+    sheets = list(SHEETS.values()) if topic == "all" else [SHEETS[topic]]
+
+    from backprop_coach.render.sheets import render_sheets, sheets_markdown
+
+    if fmt == "markdown":
+        text = sheets_markdown(sheets)
+    elif fmt == "text" and output is None:
+        show(render_sheets(sheets))
+        return
+    else:
+        import io
+
+        from rich.console import Console
+
+        from backprop_coach.render.sheets import WIDTH
+
+        recorder = Console(
+            record=True,
+            width=WIDTH,
+            file=io.StringIO(),
+            force_terminal=fmt != "text",
+            color_system="truecolor",
+        )
+        recorder.print(render_sheets(sheets))
+        title = "backprop-coach cheat sheet" + ("" if topic == "all" else f": {topic}")
+        if fmt == "html":
+            text = recorder.export_html(inline_styles=True)
+        elif fmt == "svg":
+            text = recorder.export_svg(title=title)
+        else:
+            text = recorder.export_text()
+    if output is None:
+        show_raw(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write {output}: {err.strerror}")
+    show(f"wrote {output}")
+
+
+def show_raw(text: str) -> None:
+    import sys
+
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

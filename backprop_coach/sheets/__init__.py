@@ -1,0 +1,1 @@
+"""Cheat sheets whose every derivative is proved by the checker."""
