@@ -104,6 +104,13 @@ def check(
         list[Path] | None,
         typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
     ] = None,
+    steps: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Check a derivation, one step a line (`dL/dw = ...`, then `= ...`).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     timeout: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds allowed for one check.")
@@ -118,6 +125,9 @@ def check(
     """
     if batch is not None:
         _batch(batch, timeout)
+        return
+    if steps is not None:
+        _steps(steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output)
         return
     if question is not None or answer is not None:
         _question(question, answer, bank, timeout, json_output)
@@ -202,3 +212,60 @@ def _batch(path: Path, timeout: float) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: results above are complete, the rest were not checked\n")
         raise typer.Exit(130) from None
+
+
+def _steps(
+    path: Path,
+    loss: str | None,
+    wrt: str | None,
+    let: list[str] | None,
+    shape: list[str] | None,
+    domain: list[str] | None,
+    question_id: str | None,
+    bank: list[Path] | None,
+    timeout: float,
+    json_output: bool,
+) -> None:
+    """`check --steps FILE`: every step against the truth and against the previous step."""
+    from backprop_coach.expr.errors import ExprError
+    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+    from backprop_coach.grading.steps import StepsReport, check_steps
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read {path}: {err}")
+        return
+    if question_id is not None:
+        from backprop_coach.cli.bank import find, load
+
+        q = find(load(bank), question_id)
+        if q.problem is None:
+            fail(f"{q.id} is a {q.kind} question; --steps needs a derivation question")
+        problem, wrt_given = q.problem, True
+    else:
+        if loss is None:
+            fail("--steps needs the problem: --loss (with --let/--shape/--domain) or --question ID")
+        try:
+            problem = problem_from_specs(
+                loss or "", wrt or "", let or [], shape or [], domain or []
+            )
+        except ExprError as err:
+            fail(str(err))
+            return
+        wrt_given = wrt is not None
+    with Sandbox() as box:
+        try:
+            report = box.call(check_steps, (problem, text, wrt_given), timeout * 4)
+        except SandboxTimeout:
+            report = StepsReport(problem.wrt, [], error=f"time limit hit after {timeout * 4:g} s")
+        except SandboxCrash as err:
+            report = StepsReport(problem.wrt, [], error=f"could not check: {err}")
+    if json_output:
+        emit_json(report.to_json())
+    else:
+        from backprop_coach.render.steps import render_steps
+
+        show(render_steps(report))
+    raise typer.Exit(report.exit_code)

@@ -25,7 +25,17 @@ from fractions import Fraction
 
 from backprop_coach.expr.errors import LimitError, ParseError, SpecError
 from backprop_coach.expr.functions import DIFFERENTIABLE, FUNCTIONS, canonical_function
-from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Num, Transpose, count_nodes
+from backprop_coach.expr.tree import (
+    BinOp,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Transpose,
+    count_nodes,
+)
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -56,8 +66,26 @@ def _is_name_char(ch: str) -> bool:
     return (ch.isalnum() or ch == "_") and ch != "ᵀ" and ("a" + ch).isidentifier()
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split `text` into tokens; raise ParseError naming the column of anything unexpected."""
+_LEIBNIZ = re.compile(r"(d|∂)\s*([^\W\d_]\w*)\s*/\s*(d|∂)\s*([^\W\d_]\w*)")
+
+
+def _leibniz(text: str, i: int, quantities: frozenset[str] | None) -> re.Match[str] | None:
+    """A Leibniz term at i: ∂L/∂w always; dL/dw only when both names are known quantities
+    (so that a name such as `delta` is never read as d·elta)."""
+    m = _LEIBNIZ.match(text, i)
+    if m is None:
+        return None
+    if m.group(1) == "∂" and m.group(3) == "∂":
+        return m
+    if m.group(1) == "d" and m.group(3) == "d" and quantities is not None:
+        if m.group(2) in quantities and m.group(4) in quantities:
+            return m
+    return None
+
+
+def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]:
+    """Split `text` into tokens; raise ParseError naming the column of anything unexpected.
+    `quantities`, when given, are the names a dL/da Leibniz term may use."""
     if len(text) > MAX_LENGTH:
         raise LimitError(f"input too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
     tokens: list[Token] = []
@@ -68,6 +96,12 @@ def tokenize(text: str) -> list[Token]:
         if ch in _SPACES:
             i += 1
             continue
+        if ch in "d∂":
+            m = _leibniz(text, i, quantities)
+            if m is not None:
+                tokens.append(Token("deriv", f"{m.group(2)}/{m.group(4)}", col))
+                i = m.end()
+                continue
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None  # a digit always matches
@@ -129,8 +163,8 @@ class Parsed:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
+    def __init__(self, text: str, quantities: frozenset[str] | None = None) -> None:
+        self.tokens = tokenize(text, quantities)
         self.pos = 0
         self.depth = 0
         self.implicit = False
@@ -186,7 +220,7 @@ class _Parser:
         return node
 
     def starts_atom(self) -> bool:
-        return self.tok.kind in ("num", "name") or self.at_op("(")
+        return self.tok.kind in ("num", "name", "deriv") or self.at_op("(")
 
     def term(self) -> Node:
         node = self.unary()
@@ -231,6 +265,10 @@ class _Parser:
         if tok.kind == "num":
             self.advance()
             return _number(tok)
+        if tok.kind == "deriv":
+            self.advance()
+            num, den = tok.text.split("/")
+            return Deriv(num, den, tok.col)
         if tok.kind == "name":
             self.advance()
             return self.name_or_call(tok)
@@ -299,9 +337,10 @@ def _number(tok: Token) -> Num:
     return Num(tok.text, Fraction(tok.text), tok.col)
 
 
-def parse(text: str) -> Parsed:
-    """Parse `text` in the expression language; raise an ExprError subclass on bad input."""
-    parser = _Parser(text)
+def parse(text: str, quantities: frozenset[str] | None = None) -> Parsed:
+    """Parse `text` in the expression language; raise an ExprError subclass on bad input.
+    With `quantities`, Leibniz terms dL/da over those names are read too (step checking)."""
+    parser = _Parser(text, quantities)
     tree = parser.parse()
     nodes = count_nodes(tree)
     if nodes > MAX_NODES:

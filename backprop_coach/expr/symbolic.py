@@ -15,7 +15,7 @@ import sympy as sp
 
 from backprop_coach.expr.errors import LimitError, NameError_, ShapeError
 from backprop_coach.expr.functions import FUNCTIONS
-from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Num, Transpose
+from backprop_coach.expr.tree import BinOp, Call, Deriv, Name, Neg, Node, Num, Transpose
 
 Value = sp.Expr | sp.ImmutableMatrix
 Shape = tuple[int, int] | None  # None for a scalar
@@ -215,6 +215,7 @@ class Scope:
     """What names mean: each name's SymPy value (a symbol, a symbol matrix, or a let's value)."""
 
     values: Mapping[str, Value]
+    derivative: Callable[[str, str, int], Value] | None = None  # Leibniz terms, in step checking
 
     def lookup(self, node: Name) -> Value:
         """A name's value; Greek names also answer to their ASCII spelling (eta for η)."""
@@ -240,6 +241,14 @@ def build(node: Node, scope: Scope) -> Value:
             return sp.Rational(value.numerator, value.denominator)
         case Name():
             return scope.lookup(node)
+        case Deriv(num, den, col):
+            if scope.derivative is None:
+                raise NameError_(
+                    f"Leibniz terms such as ∂{num}/∂{den} are understood in step-by-step checking "
+                    "(check --steps); here write the derivative out",
+                    col,
+                )
+            return _normal(scope.derivative(num, den, col))
         case Neg(operand):
             return _normal(-build(operand, scope))
         case Transpose(operand):

@@ -46,7 +46,17 @@ class Transpose:
     operand: Node
 
 
-Node = Num | Name | Neg | BinOp | Call | Transpose
+@dataclass(frozen=True, slots=True)
+class Deriv:
+    """A Leibniz term dL/da or ∂a/∂z: the derivative of a named quantity with respect to
+    another (understood in step-by-step checking)."""
+
+    num: str
+    den: str
+    col: int = field(default=0, compare=False)
+
+
+Node = Num | Name | Neg | BinOp | Call | Transpose | Deriv
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -120,6 +130,8 @@ def to_text(node: Node) -> str:
             return "-" + wrap(operand, _PRECEDENCE["neg"] + (1 if isinstance(operand, Neg) else 0))
         case Transpose(operand):
             return wrap(operand, _PRECEDENCE["atom"]) + ".T"
+        case Deriv(num, den):
+            return f"∂{num}/∂{den}"
         case Call(func, args, prime):
             return f"{func}{chr(39) if prime else ''}(" + ", ".join(map(to_text, args)) + ")"
         case BinOp(op, left, right):

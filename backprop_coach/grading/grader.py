@@ -54,13 +54,19 @@ def check(problem: Problem, claim_text: str, seed: int = 0) -> Verdict:
 
 
 def grade(
-    setting: Setting, claim_text: str, seed: int = 0, compare: dict[str, str] | None = None
+    setting: Setting,
+    claim_text: str,
+    seed: int = 0,
+    compare: dict[str, str] | None = None,
+    quantities: frozenset[str] | None = None,
+    reference: str | None = None,
 ) -> Verdict:
-    """Grade a claim against the setting's true gradient. `compare` maps labels to other
-    expressions (known mistakes, a previous attempt); those the claim equals at every sample
-    point are listed in details["matches"]."""
+    """Grade a claim against the setting's true gradient (or against `reference`, another
+    expression, when given). `compare` maps labels to other expressions (known mistakes, a
+    previous attempt); those the claim equals at every sample point are listed in
+    details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking)."""
     try:
-        parsed = parse(claim_text)
+        parsed = parse(claim_text, quantities)
     except ExprError as err:
         return invalid(str(err))
     read_as = to_text(parsed.tree)
@@ -90,11 +96,17 @@ def grade(
         details["claim_pretty"] = pretty(setting.display(claim))
     details["claim_shape"] = shape_text(shape_of(claim))
 
+    target = setting.truth
+    if reference is not None:
+        try:
+            target = build(parse(reference, quantities).tree, setting.scope)
+        except ExprError as err:
+            return invalid(f"the reference does not build: {err}", read_as)
     try:
         env, size = _points(setting, seed)
     except LimitError as err:
         return invalid(str(err), read_as)
-    truth_v = setting.values(setting.truth, env, size)
+    truth_v = setting.values(target, env, size)
     claim_v = setting.values(claim, env, size)
     finding = _diagnose(setting, claim_v, truth_v, env, size)
     details["points"] = size

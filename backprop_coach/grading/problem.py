@@ -249,7 +249,8 @@ def problem_from_specs(
     """A Problem from command-line style specs (`z=w*x+b`, `W=2x3`, `y=onehot`)."""
     from backprop_coach.expr.parse import check_name, parse_domain, parse_shape, split_let
 
-    check_name(wrt.strip(), "--wrt")
+    if wrt.strip():  # empty: to be named by the derivation itself (check --steps)
+        check_name(wrt.strip(), "--wrt")
     return Problem(
         loss=loss,
         wrt=wrt.strip(),

@@ -1,0 +1,234 @@
+"""Step-by-step derivations: every line is checked against the truth (`correct`) and against the
+learner's previous line (`follows`), so one slip is named once and does not hide the rest
+(error carried forward). Leibniz terms dL/da, da/dz, ∂z/∂w mean the derivatives of the named
+quantities, each with everything upstream of its denominator held fixed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from backprop_coach.expr.errors import ExprError, NameError_
+from backprop_coach.expr.parse import parse
+from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, symbols_for
+from backprop_coach.expr.tree import Deriv
+from backprop_coach.grading.grader import grade
+from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.verdict import CORRECT, INVALID
+
+LOSS_NAMES = ("L", "E", "C", "J")
+
+
+@dataclass
+class StepResult:
+    step: int
+    text: str
+    correct: bool
+    follows: bool
+    diagnosis: str | None
+    message: str
+    read_as: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "text": self.text,
+            "correct": self.correct,
+            "follows": self.follows,
+            "diagnosis": self.diagnosis,
+        }
+
+
+@dataclass
+class StepsReport:
+    wrt: str
+    steps: list[StepResult]
+    error: str | None = None  # the problem itself is invalid
+
+    @property
+    def first_wrong_step(self) -> int | None:
+        return next((s.step for s in self.steps if not s.correct), None)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error or any(s.diagnosis == "invalid" for s in self.steps):
+            return 2
+        return 0 if self.steps and all(s.correct for s in self.steps) else 1
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "steps": [s.to_json() for s in self.steps],
+            "first_wrong_step": self.first_wrong_step,
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def split_steps(text: str) -> tuple[str | None, list[str]]:
+    """A derivation as lines: `dL/dw = A` then `= B`, `= C`. Returns the left-hand side of the
+    first line (the quantity derived, if written) and the steps."""
+    lhs: str | None = None
+    steps: list[str] = []
+    for number, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        pieces = [p.strip() for p in line.split("=")]
+        if not steps and lhs is None and not line.startswith("=") and len(pieces) > 1:
+            lhs = pieces[0]
+            pieces = pieces[1:]
+        elif line.startswith("="):
+            pieces = pieces[1:]
+        if any(not p for p in pieces):
+            raise ExprError(f"line {number + 1}: an empty side of '='")
+        steps.extend(pieces)
+    return lhs, steps
+
+
+class _Leibniz:
+    """Values of Leibniz terms: ∂num/∂den with den replaced by a fresh symbol D, everything
+    downstream rebuilt on D, differentiated, and D put back to den's value."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.lets = dict(problem.lets)
+        self.trees = {n: parse(t).tree for n, t in problem.lets}
+        self.loss = parse(problem.loss).tree
+        self.cache: dict[tuple[str, str], Value] = {}
+        self.plain = self._values(None, None)
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self.plain) | frozenset(LOSS_NAMES)
+
+    def _values(self, den: str | None, symbol: Value | None) -> dict[str, Value]:
+        """Every name's value, in order, with den (if given) standing as `symbol`."""
+        from backprop_coach.expr.tree import names
+
+        values: dict[str, Value] = {}
+        for tree in [*self.trees.values(), self.loss]:
+            for node in names(tree):
+                if node.id not in self.lets and node.id not in values:
+                    values[node.id] = symbols_for(
+                        node.id,
+                        self.problem.shapes.get(node.id),
+                        self.problem.domains.get(node.id, "real"),
+                    )
+        if den is not None and den in values:
+            values[den] = symbol  # type: ignore[assignment]
+        for name, tree in self.trees.items():
+            values[name] = symbol if name == den else build(tree, Scope(values))  # type: ignore[assignment]
+        values["__loss__"] = build(self.loss, Scope(values))
+        return values
+
+    def __call__(self, num: str, den: str, col: int) -> Value:
+        key = (num, den)
+        if key not in self.cache:
+            self.cache[key] = self._derivative(num, den, col)
+        return self.cache[key]
+
+    def _derivative(self, num: str, den: str, col: int) -> Value:
+        target = "__loss__" if num in LOSS_NAMES and num not in self.plain else num
+        known = ", ".join(n for n in self.plain if n != "__loss__")
+        if target not in self.plain:
+            raise NameError_(
+                f"∂{num}/∂{den}: unknown quantity {num}; known: L (the loss), {known}", col
+            )
+        if den not in self.plain or den == "__loss__":
+            raise NameError_(f"∂{num}/∂{den}: unknown quantity {den}; known: {known}", col)
+        actual = self.plain[den]
+        symbol = symbols_for(f"{den}_d", shape_of(actual))
+        value = self._values(den, symbol)[target]
+        back = _pairs(symbol, actual)
+        num_shape, den_shape = shape_of(value), shape_of(symbol)
+        if den_shape is None:
+            if num_shape is None:
+                return sp.diff(value, symbol).xreplace(back)
+            return value.applyfunc(lambda e: sp.diff(e, symbol)).xreplace(back)
+        if num_shape is None:
+            return sp.ImmutableMatrix(
+                *den_shape, lambda i, j: sp.diff(value, symbol[i, j])
+            ).xreplace(back)
+        if num_shape == den_shape:  # elementwise: the diagonal of the Jacobian
+            return sp.ImmutableMatrix(
+                *den_shape, lambda i, j: sp.diff(value[i, j], symbol[i, j])
+            ).xreplace(back)
+        raise ExprError(
+            f"∂{num}/∂{den} is a Jacobian between shapes {num_shape} and {den_shape}; write the matrix form "
+            "instead (e.g. δ @ x.T)",
+            col,
+        )
+
+
+def _pairs(symbol: Value, actual: Value) -> dict[sp.Basic, sp.Basic]:
+    if isinstance(symbol, sp.MatrixBase):
+        return dict(zip(list(symbol), list(actual), strict=True))
+    return {symbol: actual}
+
+
+def check_steps(problem: Problem | None, text: str, wrt_given: bool = True) -> StepsReport:
+    """Grade a derivation. Without --wrt, the left-hand side `dL/dw` of the first line names it."""
+    try:
+        lhs, lines = split_steps(text)
+        if not lines:
+            return StepsReport(
+                "", [], error="no steps: write one step a line, e.g. dL/dw = (a - y)*x"
+            )
+        assert problem is not None
+        if not wrt_given:
+            wrt = _wrt_from(lhs, problem)
+            problem = replace(problem, wrt=wrt)
+        setting = build_setting(problem)
+        leibniz = _Leibniz(problem)
+    except ExprError as err:
+        return StepsReport(problem.wrt if problem else "", [], error=str(err))
+    quantities = leibniz.names()
+    scoped = replace(setting, scope=Scope(setting.scope.values, derivative=leibniz))
+    results: list[StepResult] = []
+    previous: str | None = None
+    for number, step in enumerate(lines, start=1):
+        results.append(_grade_step(scoped, number, step, previous, quantities))
+        if results[-1].diagnosis != "invalid":
+            previous = step
+    return StepsReport(problem.wrt, results)
+
+
+def _wrt_from(lhs: str | None, problem: Problem) -> str:
+    if lhs is None:
+        raise ExprError("say what is derived: start with `dL/dw = ...`, or give --wrt")
+    try:
+        tree = parse(lhs, frozenset([*LOSS_NAMES, lhs.split("/")[-1].strip().lstrip("d∂ ")])).tree
+    except ExprError:
+        tree = None
+    if not isinstance(tree, Deriv):
+        raise ExprError(
+            f"the first line should start with the derivative, e.g. dL/dw = ...; got {lhs!r}"
+        )
+    return tree.den
+
+
+def _grade_step(
+    setting: Setting, number: int, step: str, previous: str | None, quantities: frozenset[str]
+) -> StepResult:
+    truth = grade(setting, step, quantities=quantities)
+    if truth.verdict == INVALID:
+        return StepResult(number, step, False, False, "invalid", truth.message)
+    read_as = truth.claim
+    correct = truth.verdict == CORRECT
+    if previous is None:
+        follows, against = correct, truth
+    else:
+        against = grade(setting, step, quantities=quantities, reference=previous)
+        follows = against.verdict == CORRECT
+    diagnosis = None if follows else against.diagnosis
+    if correct:
+        message = "correct"
+    elif follows:
+        message = "follows from your previous line (carries its error)"
+    else:
+        message = against.message.replace(
+            "the true gradient", "your previous line" if previous else "the true gradient"
+        )
+    return StepResult(number, step, correct, follows, diagnosis, message, read_as)

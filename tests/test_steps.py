@@ -1,0 +1,125 @@
+"""Step-by-step derivation checking: Leibniz terms, first error in the middle, error carried
+forward, all-correct derivations, and the command's JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_coach.cli import app
+from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.grading.steps import check_steps, split_steps
+
+NEURON = Problem("(a - y)^2/2", "", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+ALL_RIGHT = """\
+dL/dw = dL/da * da/dz * dz/dw
+      = (a - y) * sigmoid'(z) * x
+      = (a - y) * a * (1 - a) * x
+"""
+MIDDLE_SLIP = """\
+dL/dw = dL/da * da/dz * dz/dw
+      = (a - y) * a * (1 + a) * x
+      = x * (a - y) * a * (1 + a)
+      = (a - y) * x
+"""
+
+
+def test_split_steps() -> None:
+    assert split_steps(ALL_RIGHT) == (
+        "dL/dw",
+        ["dL/da * da/dz * dz/dw", "(a - y) * sigmoid'(z) * x", "(a - y) * a * (1 - a) * x"],
+    )
+    assert split_steps("a = b = c\n\n# comment\n= d") == ("a", ["b", "c", "d"])
+
+
+def test_all_correct() -> None:
+    report = check_steps(NEURON, ALL_RIGHT, wrt_given=False)
+    assert report.wrt == "w"
+    assert [(s.correct, s.follows) for s in report.steps] == [(True, True)] * 3
+    assert report.first_wrong_step is None and report.exit_code == 0
+
+
+def test_first_error_in_the_middle_and_error_carried_forward() -> None:
+    report = check_steps(NEURON, MIDDLE_SLIP, wrt_given=False)
+    assert [s.correct for s in report.steps] == [True, False, False, False]
+    assert [s.follows for s in report.steps] == [True, False, True, False]
+    assert report.first_wrong_step == 2
+    assert report.steps[1].diagnosis == "wrong"
+    assert report.steps[2].diagnosis is None  # a faithful rewrite of a wrong line is no new error
+    assert report.steps[3].diagnosis is not None  # a new slip, judged against the previous line
+    assert report.exit_code == 1
+
+
+def test_diagnosis_against_previous_line() -> None:
+    text = "dL/dz = (a - y)*a*(1 - a)\n= (y - a)*a*(1 - a)\n"
+    report = check_steps(NEURON, text, wrt_given=False)
+    assert report.wrt == "z" and report.steps[1].diagnosis == "sign_flip"
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("da/dz", "a*(1 - a)"),
+        ("dz/dw", "x"),
+        ("dL/da", "a - y"),
+        ("∂L/∂z", "(a - y)*a*(1 - a)"),
+        ("da/dw", "a*(1 - a)*x"),
+    ],
+)
+def test_leibniz_terms_mean_the_derivatives(term: str, expected: str) -> None:
+    text = f"dL/dw = {term} * (dL/dw) / ({term})\n= ({expected}) * (dL/dw) / ({expected})\n"
+    report = check_steps(NEURON, text, wrt_given=False)
+    assert report.steps[1].follows, report.steps[1].message
+
+
+def test_vector_leibniz_is_elementwise() -> None:
+    problem = problem_from_specs(
+        "sum((a - y)^2)/2", "z", ["z=W@x + b", "a=sigmoid(z)"], ["W=2x3", "x=3x1", "b=2x1", "y=2x1"]
+    )
+    report = check_steps(problem, "dL/dz = dL/da ⊙ da/dz\n= (a - y) ⊙ a ⊙ (1 - a)\n")
+    assert all(s.correct for s in report.steps)
+    bad = check_steps(problem, "dL/dz = dz/dW\n")
+    assert bad.steps[0].diagnosis == "invalid" and "Jacobian" in bad.steps[0].message
+
+
+def test_problems_are_reported() -> None:
+    assert check_steps(NEURON, "= (a - y)*x", wrt_given=False).error
+    assert check_steps(NEURON, "", wrt_given=False).error
+    report = check_steps(NEURON, "dL/dw = (a - y\n", wrt_given=False)
+    assert report.steps[0].diagnosis == "invalid" and report.exit_code == 2
+
+
+def test_command_json_and_exit_codes(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text(MIDDLE_SLIP)
+    args = [
+        "check",
+        "--steps",
+        str(path),
+        "--loss",
+        "(a - y)^2/2",
+        "--let",
+        "z=w*x+b",
+        "--let",
+        "a=sigmoid(z)",
+        "--json",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert set(data) == {"steps", "first_wrong_step"} and data["first_wrong_step"] == 2
+    assert set(data["steps"][0]) == {"step", "text", "correct", "follows", "diagnosis"}
+    path.write_text(ALL_RIGHT)
+    assert (
+        runner.invoke(
+            app, ["check", "--steps", str(path), "--question", "sigmoid-neuron-dw"]
+        ).exit_code
+        == 0
+    )
+    table = runner.invoke(
+        app, ["check", "--steps", str(path), "--question", "sigmoid-neuron-dw"]
+    ).output
+    assert "every step is correct" in table
