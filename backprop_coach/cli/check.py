@@ -111,6 +111,15 @@ def check(
             help="Check a derivation, one step a line (`dL/dw = ...`, then `= ...`).",
         ),
     ] = None,
+    input_format: Annotated[
+        str,
+        typer.Option(
+            help="How answers are written: auto (LaTeX if it has \\ or braces), plain or latex."
+        ),
+    ] = "auto",
+    latex: Annotated[
+        bool, typer.Option("--latex", help="Also print the claim and the truth as LaTeX.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     timeout: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds allowed for one check.")
@@ -123,14 +132,20 @@ def check(
     that is cheap; a wrong claim gets a diagnosis: sign_flip, constant_factor, missing_factor,
     extra_factor, transposed, shape_mismatch, shape_error or wrong (with a counterexample).
     """
+    from backprop_coach.expr.parse import INPUT_FORMATS
+
+    if input_format not in INPUT_FORMATS:
+        fail(f"--input-format: choose from {', '.join(INPUT_FORMATS)}")
     if batch is not None:
         _batch(batch, timeout)
         return
     if steps is not None:
-        _steps(steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output)
+        _steps(
+            steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format
+        )
         return
     if question is not None or answer is not None:
-        _question(question, answer, bank, timeout, json_output)
+        _question(question, answer, bank, timeout, json_output, input_format, latex)
         return
     missing = [
         opt for opt, v in (("--loss", loss), ("--wrt", wrt), ("--claim", claim)) if v is None
@@ -148,22 +163,24 @@ def check(
     try:
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
         point = {name: value for name, value, _ in map(parse_point, at or [])}
-        verdict = check_claim(problem, claim, point, timeout)
+        verdict = check_claim(problem, claim, point, timeout, fmt=input_format)
     except ExprError as err:
         verdict = invalid(str(err), claim)
     except KeyboardInterrupt:
         fail("interrupted", 130)
         return
-    _report(verdict, json_output)
+    _report(verdict, json_output, latex)
 
 
-def _report(verdict: Any, json_output: bool) -> None:
+def _report(verdict: Any, json_output: bool, latex: bool = False) -> None:
     if json_output:
         emit_json(verdict.to_json())
     else:
-        from backprop_coach.render.verdict import render_verdict
+        from backprop_coach.render.verdict import render_latex, render_verdict
 
         show(render_verdict(verdict))
+        if latex:
+            show(render_latex(verdict))
     raise typer.Exit(verdict.exit_code)
 
 
@@ -173,6 +190,8 @@ def _question(
     bank: list[Path] | None,
     timeout: float,
     json_output: bool,
+    input_format: str = "auto",
+    latex: bool = False,
 ) -> None:
     """`check --question ID --answer EXPR`: the same verdicts as --loss, plus the question's
     tailored feedback when the answer matches a listed mistake."""
@@ -189,11 +208,11 @@ def _question(
             f"{q.id} is a {q.kind} question; practise it with: backprop-coach quiz --question {q.id}"
         )
     with Sandbox() as box:
-        verdict = run(box, grade_derivation, (q, answer), timeout)
+        verdict = run(box, grade_derivation, (q, answer, None, input_format), timeout)
     feedback = verdict.details.get("feedback")
     if feedback:
         verdict.message = f"{verdict.message}. {feedback}"
-    _report(verdict, json_output)
+    _report(verdict, json_output, latex)
 
 
 def _batch(path: Path, timeout: float) -> None:
@@ -225,6 +244,7 @@ def _steps(
     bank: list[Path] | None,
     timeout: float,
     json_output: bool,
+    input_format: str = "auto",
 ) -> None:
     """`check --steps FILE`: every step against the truth and against the previous step."""
     from backprop_coach.expr.errors import ExprError
@@ -257,7 +277,7 @@ def _steps(
         wrt_given = wrt is not None
     with Sandbox() as box:
         try:
-            report = box.call(check_steps, (problem, text, wrt_given), timeout * 4)
+            report = box.call(check_steps, (problem, text, wrt_given, input_format), timeout * 4)
         except SandboxTimeout:
             report = StepsReport(problem.wrt, [], error=f"time limit hit after {timeout * 4:g} s")
         except SandboxCrash as err:

@@ -68,6 +68,9 @@ def trace(
         Path | None,
         typer.Option(metavar="FILE", help="Write the network as JSON (to edit or share)."),
     ] = None,
+    latex: Annotated[
+        bool, typer.Option("--latex", help="Print every quantity as LaTeX (align*), for notes.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Work a forward and backward pass: every z, a, δ, gradient and updated weight.
@@ -113,6 +116,12 @@ def trace(
     checks = [check_numbers(result, claim) for claim in claims]
     if json_output:
         emit_json(_trace_json(result, checks if claims else None))
+    elif latex:
+        import sys
+
+        from backprop_coach.render.trace import trace_latex
+
+        sys.stdout.write(trace_latex(result, precision) + "\n")
     else:
         from backprop_coach.render.trace import render_number_checks, render_trace
 

@@ -47,7 +47,8 @@ MAX_MATRIX_ENTRIES = 64
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
 _SPACES = " \t\r\n\u00a0"
-_MULTIPLY = {"*", "⊙", "∘", "·", "×"}
+_MULTIPLY = {"*", "⊙", "∘"}
+_PRODUCT = {"·", "×"}  # matrix product when the shapes conform as matrices, else elementwise
 _MINUS = {"-", "−"}
 
 
@@ -137,6 +138,10 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
             tokens.append(Token("op", "*", col))
             i += 1
             continue
+        if ch in _PRODUCT:
+            tokens.append(Token("op", "·", col))
+            i += 1
+            continue
         if ch in _MINUS:
             tokens.append(Token("op", "-", col))
             i += 1
@@ -162,9 +167,32 @@ class Parsed:
     source: str
 
 
+def tokenize_latex(text: str) -> list[Token]:
+    """LaTeX to the same tokens as the plain language (expr.latex does the lexing)."""
+    from backprop_coach.expr.latex import lex
+
+    if len(text) > MAX_LENGTH:
+        raise LimitError(f"input too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
+    tokens: list[Token] = []
+
+    def emit(kind: str, value: str, index: int) -> None:
+        if kind == "name" and value in ("exp", "sqrt", "tanh", "log", "ln", "max"):
+            tokens.append(Token("name", value, index + 1))
+            return
+        tokens.append(Token(kind, value, index + 1))
+
+    lex(text, emit)
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+INPUT_FORMATS = ("auto", "plain", "latex")
+
+
 class _Parser:
-    def __init__(self, text: str, quantities: frozenset[str] | None = None) -> None:
-        self.tokens = tokenize(text, quantities)
+    def __init__(self, tokens: list[Token], juxtapose: str = "*") -> None:
+        self.tokens = tokens
+        self.juxtapose = juxtapose  # what writing two factors side by side means
         self.pos = 0
         self.depth = 0
         self.implicit = False
@@ -225,12 +253,12 @@ class _Parser:
     def term(self) -> Node:
         node = self.unary()
         while True:
-            if self.at_op("*", "/", "@"):
+            if self.at_op("*", "/", "@", "·"):
                 op = self.advance().text
                 node = BinOp(op, node, self.unary())
             elif self.starts_atom():
                 self.implicit = True
-                node = BinOp("*", node, self.unary())
+                node = BinOp(self.juxtapose, node, self.unary())
             else:
                 return node
 
@@ -337,10 +365,15 @@ def _number(tok: Token) -> Num:
     return Num(tok.text, Fraction(tok.text), tok.col)
 
 
-def parse(text: str, quantities: frozenset[str] | None = None) -> Parsed:
-    """Parse `text` in the expression language; raise an ExprError subclass on bad input.
-    With `quantities`, Leibniz terms dL/da over those names are read too (step checking)."""
-    parser = _Parser(text, quantities)
+def parse(text: str, quantities: frozenset[str] | None = None, fmt: str = "auto") -> Parsed:
+    """Parse `text` in the expression language, or LaTeX (`fmt` "latex", or "auto" when a
+    backslash or a brace marks it); raise an ExprError subclass on bad input. With
+    `quantities`, Leibniz terms dL/da over those names are read too (step checking)."""
+    from backprop_coach.expr.latex import looks_like_latex
+
+    latex = fmt == "latex" or (fmt == "auto" and looks_like_latex(text))
+    # LaTeX juxtaposition (W^\top \delta) is a product: matrix product where the shapes conform
+    parser = _Parser(tokenize_latex(text), "·") if latex else _Parser(tokenize(text, quantities))
     tree = parser.parse()
     nodes = count_nodes(tree)
     if nodes > MAX_NODES:

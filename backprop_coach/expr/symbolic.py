@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -29,6 +30,10 @@ MAX_RESULT_DIGITS = 300  # digits of a number computed from literals
 
 class sigmoid(sp.Function):
     """σ(z) = 1/(1+e^(-z));  σ'(z) = σ(z)(1-σ(z))."""
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
 
     @classmethod
     def eval(cls, z: sp.Expr) -> sp.Expr | None:
@@ -51,6 +56,10 @@ class sigmoid(sp.Function):
 class step(sp.Function):
     """step(z) = 1 for z>0, 0 for z<0;  step'(z) = 0 almost everywhere."""
 
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = r"\operatorname{step}\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.Integer(0)
 
@@ -61,6 +70,10 @@ class step(sp.Function):
 class relu(sp.Function):
     """relu(z) = max(0, z);  relu'(z) = step(z)."""
 
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return step(self.args[0])
 
@@ -70,6 +83,10 @@ class relu(sp.Function):
 
 class softplus(sp.Function):
     """softplus(z) = log(1+e^z);  softplus'(z) = σ(z)."""
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = r"\operatorname{softplus}\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sigmoid(self.args[0])
@@ -270,6 +287,15 @@ def build(node: Node, scope: Scope) -> Value:
                 return _normal(_power(a, b))
             if op == "@":
                 return _normal(_matmul(a, b))
+            if op == "·":  # a product as written in math: matrix product where it conforms
+                conforms = (
+                    isinstance(a, sp.MatrixBase)
+                    and isinstance(b, sp.MatrixBase)
+                    and a.shape[1] == b.shape[0]
+                )
+                return _normal(
+                    _matmul(a, b) if conforms else elementwise(sp.Mul, a, b, what="multiply")
+                )
     raise TypeError(f"not a node: {node!r}")  # pragma: no cover
 
 

@@ -28,7 +28,7 @@ class Neg:
 
 @dataclass(frozen=True, slots=True)
 class BinOp:
-    op: str  # one of + - * / ^ @   (* is elementwise on matrices)
+    op: str  # + - * / ^ @ ·   (* is elementwise on matrices; · is @ where shapes conform, else *)
     left: Node
     right: Node
 
@@ -92,7 +92,7 @@ def names(node: Node) -> list[Name]:
     return list(seen.values())
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "neg": 3, "^": 4, "T": 5, "atom": 6}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "·": 2, "neg": 3, "^": 4, "T": 5, "atom": 6}
 
 
 def _prec(node: Node) -> int:
@@ -116,8 +116,8 @@ def to_text(node: Node) -> str:
 
     def mixed(child: Node, op: str, need: int) -> str:
         # (W.T @ δ)*f'(z): bracket @ inside * and * inside @ although they bind alike.
-        mixes = op in "*/@" and isinstance(child, BinOp) and child.op in "*/@"
-        if mixes and (child.op == "@") != (op == "@"):
+        mixes = op in "*/@·" and isinstance(child, BinOp) and child.op in "*/@·"
+        if mixes and (child.op in "@·") != (op in "@·"):
             return f"({to_text(child)})"
         return wrap(child, need)
 
@@ -138,7 +138,7 @@ def to_text(node: Node) -> str:
             p = _PRECEDENCE[op]
             if op == "^":  # right-associative
                 return f"{wrap(left, p + 1)}^{wrap(right, p)}"
-            right_need = p + 1 if op in "-/@*" else p
+            right_need = p + 1 if op in "-/@*·" else p
             sep = " " if op in "+-@" else ""
             return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
     raise TypeError(f"not a node: {node!r}")

@@ -44,13 +44,13 @@ def pretty(value: object) -> str:
     return sp.pretty(value, use_unicode=True, num_columns=72)
 
 
-def check(problem: Problem, claim_text: str, seed: int = 0) -> Verdict:
+def check(problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto") -> Verdict:
     """Build the problem and grade one claim; bad input becomes an `invalid` verdict."""
     try:
         setting = build_setting(problem)
     except ExprError as err:
         return invalid(f"problem: {err}")
-    return grade(setting, claim_text, seed)
+    return grade(setting, claim_text, seed, fmt=fmt)
 
 
 def grade(
@@ -60,13 +60,14 @@ def grade(
     compare: dict[str, str] | None = None,
     quantities: frozenset[str] | None = None,
     reference: str | None = None,
+    fmt: str = "auto",
 ) -> Verdict:
     """Grade a claim against the setting's true gradient (or against `reference`, another
     expression, when given). `compare` maps labels to other expressions (known mistakes, a
     previous attempt); those the claim equals at every sample point are listed in
     details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking)."""
     try:
-        parsed = parse(claim_text, quantities)
+        parsed = parse(claim_text, quantities, fmt)
     except ExprError as err:
         return invalid(str(err))
     read_as = to_text(parsed.tree)
@@ -94,12 +95,14 @@ def grade(
         return invalid(str(err), read_as)
     if not isinstance(claim, sp.MatrixBase):
         details["claim_pretty"] = pretty(setting.display(claim))
+    details["claim_latex"] = sp.latex(setting.display(claim))
+    details["truth_latex"] = sp.latex(truth_display)
     details["claim_shape"] = shape_text(shape_of(claim))
 
     target = setting.truth
     if reference is not None:
         try:
-            target = build(parse(reference, quantities).tree, setting.scope)
+            target = build(parse(reference, quantities, fmt).tree, setting.scope)
         except ExprError as err:
             return invalid(f"the reference does not build: {err}", read_as)
     try:

@@ -33,7 +33,9 @@ def setting_for(problem: Problem) -> Setting:
     return _SETTINGS[key]
 
 
-def grade_derivation(question: Question, answer: str, previous: str | None = None) -> Verdict:
+def grade_derivation(
+    question: Question, answer: str, previous: str | None = None, fmt: str = "auto"
+) -> Verdict:
     assert question.problem is not None
     try:
         setting = setting_for(question.problem)
@@ -42,7 +44,7 @@ def grade_derivation(question: Question, answer: str, previous: str | None = Non
     compare = {f"mistake {i}": w.answer for i, w in enumerate(question.wrong_answers)}
     if previous:
         compare[PREVIOUS] = previous
-    verdict = grade(setting, answer, compare=compare)
+    verdict = grade(setting, answer, compare=compare, fmt=fmt)
     matches = verdict.details.get("matches", [])
     if verdict.verdict == INCORRECT:
         for i, wrong in enumerate(question.wrong_answers):

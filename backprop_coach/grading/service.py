@@ -34,6 +34,7 @@ def check_claim(
     at: dict[str, Fraction] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     box: Sandbox | None = None,
+    fmt: str = "auto",
 ) -> Verdict:
     """Grade one claim (symbolic, or a number at one point when `at` is given)."""
     own = box is None
@@ -41,7 +42,7 @@ def check_claim(
     try:
         if at:
             return run(box, grader.check_number, (problem, claim, at), timeout)
-        return run(box, grader.check, (problem, claim), timeout)
+        return run(box, grader.check, (problem, claim, 0, fmt), timeout)
     finally:
         if own:
             box.close()

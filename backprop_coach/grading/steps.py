@@ -168,7 +168,9 @@ def _pairs(symbol: Value, actual: Value) -> dict[sp.Basic, sp.Basic]:
     return {symbol: actual}
 
 
-def check_steps(problem: Problem | None, text: str, wrt_given: bool = True) -> StepsReport:
+def check_steps(
+    problem: Problem | None, text: str, wrt_given: bool = True, fmt: str = "auto"
+) -> StepsReport:
     """Grade a derivation. Without --wrt, the left-hand side `dL/dw` of the first line names it."""
     try:
         lhs, lines = split_steps(text)
@@ -189,7 +191,7 @@ def check_steps(problem: Problem | None, text: str, wrt_given: bool = True) -> S
     results: list[StepResult] = []
     previous: str | None = None
     for number, step in enumerate(lines, start=1):
-        results.append(_grade_step(scoped, number, step, previous, quantities))
+        results.append(_grade_step(scoped, number, step, previous, quantities, fmt))
         if results[-1].diagnosis != "invalid":
             previous = step
     return StepsReport(problem.wrt, results)
@@ -210,9 +212,14 @@ def _wrt_from(lhs: str | None, problem: Problem) -> str:
 
 
 def _grade_step(
-    setting: Setting, number: int, step: str, previous: str | None, quantities: frozenset[str]
+    setting: Setting,
+    number: int,
+    step: str,
+    previous: str | None,
+    quantities: frozenset[str],
+    fmt: str,
 ) -> StepResult:
-    truth = grade(setting, step, quantities=quantities)
+    truth = grade(setting, step, quantities=quantities, fmt=fmt)
     if truth.verdict == INVALID:
         return StepResult(number, step, False, False, "invalid", truth.message)
     read_as = truth.claim
@@ -220,7 +227,7 @@ def _grade_step(
     if previous is None:
         follows, against = correct, truth
     else:
-        against = grade(setting, step, quantities=quantities, reference=previous)
+        against = grade(setting, step, quantities=quantities, reference=previous, fmt=fmt)
         follows = against.verdict == CORRECT
     diagnosis = None if follows else against.diagnosis
     if correct:

@@ -183,3 +183,33 @@ def render_number_checks(results: Sequence[NumberResult]) -> RenderableType:
         style="bold green" if right == len(results) else "bold red",
     )
     return Group(table, summary)
+
+
+def _tex(value: object, precision: int) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return fmt(array, precision)
+    rows = array.reshape(-1, 1) if array.ndim == 1 else array
+    body = r" \\ ".join(" & ".join(fmt(v, precision) for v in row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+
+def trace_latex(trace: Trace, precision: int) -> str:
+    """Every quantity of a worked network as LaTeX (an align* block), for pasting into notes."""
+    net = trace.network
+    lines = [rf"x &= {_tex(display(trace, net.x, True), precision)}"]
+    for l, (layer, lt) in enumerate(zip(net.layers, trace.layers, strict=True), start=1):
+        lines += [
+            rf"W^{{({l})}} &= {_tex(layer.W, precision)}, \quad b^{{({l})}} = {_tex(display(trace, layer.b, True), precision)}",
+            rf"z^{{({l})}} &= W^{{({l})}} a^{{({l - 1})}} + b^{{({l})}} = {_tex(display(trace, lt.z, True), precision)}",
+            rf"a^{{({l})}} &= \mathrm{{{layer.activation}}}(z^{{({l})}}) = {_tex(display(trace, lt.a, True), precision)}",
+        ]
+    lines.append(rf"L &= {fmt(trace.loss, precision + 3)}")
+    for l in range(len(net.layers), 0, -1):
+        lt = trace.layers[l - 1]
+        lines += [
+            rf"\delta^{{({l})}} &= {_tex(display(trace, lt.delta, True), precision)}",
+            rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= \delta^{{({l})}} a^{{({l - 1})\top}} = {_tex(lt.dW, precision)}",
+            rf"W^{{({l})}}_{{\text{{new}}}} &= {_tex(lt.W_new, precision)}",
+        ]
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"

@@ -17,7 +17,7 @@ STYLES = {CORRECT: ("✓", "bold green"), INCORRECT: ("✗", "bold red")}
 def render_read_as(verdict: Verdict) -> RenderableType:
     line = Text.assemble(("read as  ", "dim"), (verdict.claim, "bold"))
     if verdict.details.get("implicit"):
-        line.append("   (implicit multiplication shown as *)", style="dim")
+        line.append("   (implicit multiplication made explicit)", style="dim")
     return line
 
 
@@ -62,3 +62,16 @@ def render_counterexample(example: dict[str, object]) -> RenderableType:
 
 def _short(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def render_latex(verdict: Verdict) -> RenderableType:
+    """The claim and the truth as LaTeX, for pasting into notes."""
+    d = verdict.details
+    if "truth_latex" not in d:
+        return Text("")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column()
+    table.add_row("claim (LaTeX)", Text(d.get("claim_latex", "")))
+    table.add_row(f"∂L/∂{d.get('wrt', '')} (LaTeX)", Text(d["truth_latex"]))
+    return Padding(table, (1, 0, 0, 0))
