@@ -142,3 +142,58 @@ def to_text(node: Node) -> str:
             sep = " " if op in "+-@" else ""
             return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
     raise TypeError(f"not a node: {node!r}")
+
+
+_LATEX_FUNCS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "exp": r"\exp", "log": r"\log"}
+_LATEX_GREEK = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta",
+    "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho", "τ": r"\tau", "φ": r"\phi",
+}  # fmt: skip
+
+
+def _latex_name(name: str) -> str:
+    head, _, sub = name.partition("_")
+    if not sub:  # W2 -> W_{2}
+        stem = head.rstrip("0123456789")
+        head, sub = stem or head, head[len(stem) :] if stem else ""
+    head = (
+        " ".join(_LATEX_GREEK.get(c, c) for c in head)
+        if any(c in _LATEX_GREEK for c in head)
+        else head
+    )
+    return f"{head}_{{{sub}}}" if sub else head
+
+
+def to_latex(node: Node, elementwise: str = r"\odot") -> str:
+    """The tree as LaTeX, for pasting into notes: @ and · as juxtaposition, * as `elementwise`
+    (⊙ for matrices, \\cdot for scalars), .T as ^\\top."""
+
+    def wrap(child: Node, need: int) -> str:
+        text = to_latex(child, elementwise)
+        return rf"\left({text}\right)" if _prec(child) < need else text
+
+    match node:
+        case Num(text, _):
+            return text
+        case Name(id):
+            return _latex_name(id)
+        case Deriv(num, den):
+            return rf"\frac{{\partial {_latex_name(num)}}}{{\partial {_latex_name(den)}}}"
+        case Neg(operand):
+            return "-" + wrap(operand, _PRECEDENCE["neg"] + 1)
+        case Transpose(operand):
+            return wrap(operand, _PRECEDENCE["atom"]) + r"^\top"
+        case Call(func, args, prime):
+            name = _LATEX_FUNCS.get(func, rf"\operatorname{{{func}}}")
+            inner = ", ".join(to_latex(a, elementwise) for a in args)
+            return rf"{name}{chr(39) if prime else ''}\left({inner}\right)"
+        case BinOp(op, left, right):
+            p = _PRECEDENCE[op]
+            if op == "/":
+                return rf"\frac{{{to_latex(left, elementwise)}}}{{{to_latex(right, elementwise)}}}"
+            if op == "^":
+                return f"{wrap(left, p + 1)}^{{{to_latex(right, elementwise)}}}"
+            right_need = p + 1 if op in "-*@·" else p
+            sep = {"+": " + ", "-": " - ", "*": f" {elementwise} ", "@": " ", "·": " "}[op]
+            return f"{wrap(left, p)}{sep}{wrap(right, right_need)}"
+    raise TypeError(f"not a node: {node!r}")

@@ -16,7 +16,7 @@ import sympy as sp
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.symbolic import build, free_entries, rewrite_exp, shape_of, shape_text
-from backprop_coach.expr.tree import to_text
+from backprop_coach.expr.tree import to_latex, to_text
 from backprop_coach.grading.diagnosis import (
     Finding,
     agree,
@@ -95,8 +95,11 @@ def grade(
         return invalid(str(err), read_as)
     if not isinstance(claim, sp.MatrixBase):
         details["claim_pretty"] = pretty(setting.display(claim))
-    details["claim_latex"] = sp.latex(setting.display(claim))
-    details["truth_latex"] = sp.latex(truth_display)
+    matrices = bool(setting.problem.shapes)
+    details["claim_latex"] = to_latex(parsed.tree, r"\odot" if matrices else r"\cdot")
+    details["truth_latex"] = sp.latex(
+        truth_display[0, 0] if isinstance(truth_display, sp.MatrixBase) else truth_display
+    )
     details["claim_shape"] = shape_text(shape_of(claim))
 
     target = setting.truth

@@ -73,5 +73,6 @@ def render_latex(verdict: Verdict) -> RenderableType:
     table.add_column(style="dim")
     table.add_column()
     table.add_row("claim (LaTeX)", Text(d.get("claim_latex", "")))
-    table.add_row(f"∂L/∂{d.get('wrt', '')} (LaTeX)", Text(d["truth_latex"]))
+    entry = " [0,0]" if d.get("wrt_shape", "scalar") != "scalar" else ""
+    table.add_row(f"∂L/∂{d.get('wrt', '')}{entry} (LaTeX)", Text(d["truth_latex"]))
     return Padding(table, (1, 0, 0, 0))
