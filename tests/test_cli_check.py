@@ -13,18 +13,9 @@ from typer.testing import CliRunner
 
 from backprop_coach.cli import app
 from backprop_coach.grading.sandbox import Sandbox, SandboxTimeout
+from tests.problems import NEURON_W
 
-NEURON = [
-    "check",
-    "--loss",
-    "(a - y)^2/2",
-    "--let",
-    "z=w*x+b",
-    "--let",
-    "a=sigmoid(z)",
-    "--wrt",
-    "w",
-]
+NEURON = NEURON_W
 
 
 def run(runner: CliRunner, *args: str) -> tuple[int, str]:

@@ -17,6 +17,7 @@ from backprop_coach.expr.parse import parse
 from backprop_coach.expr.tree import Deriv, to_text
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.problem import Problem
+from tests.problems import NEURON_SPECS, NEURON_W
 
 NEURON = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
 TWO = Problem(
@@ -109,18 +110,7 @@ def test_latex_soup_parses_or_raises_our_error(text: str) -> None:
 
 
 def test_input_format_option(runner: CliRunner) -> None:
-    base = [
-        "check",
-        "--loss",
-        "(a - y)^2/2",
-        "--let",
-        "z=w*x+b",
-        "--let",
-        "a=sigmoid(z)",
-        "--wrt",
-        "w",
-        "--json",
-    ]
+    base = [*NEURON_W, "--json"]
     forced_plain = runner.invoke(
         app, [*base, "--claim", r"(a - y)\sigma'(z) x", "--input-format", "plain"]
     )
@@ -132,17 +122,7 @@ def test_input_format_option(runner: CliRunner) -> None:
 
 
 def test_latex_output(runner: CliRunner, tmp_path: Path) -> None:
-    args = [
-        "check",
-        "--loss",
-        "(a - y)^2/2",
-        "--let",
-        "z=w*x+b",
-        "--let",
-        "a=sigmoid(z)",
-        "--wrt",
-        "z",
-    ]
+    args = ["check", *NEURON_SPECS, "--wrt", "z"]
     out = runner.invoke(app, [*args, "--claim", "(a - y)*a*(1 - a)", "--latex"]).output
     assert r"\left(a - y\right)" in out and "(LaTeX)" in out
     from tests.test_engine import MAZUR

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from backprop_coach.cli import app
 from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.steps import check_steps, split_steps
+from tests.problems import NEURON_SPECS
 
 NEURON = Problem("(a - y)^2/2", "", (("z", "w*x + b"), ("a", "sigmoid(z)")))
 ALL_RIGHT = """\
@@ -99,12 +100,7 @@ def test_command_json_and_exit_codes(runner: CliRunner, tmp_path: Path) -> None:
         "check",
         "--steps",
         str(path),
-        "--loss",
-        "(a - y)^2/2",
-        "--let",
-        "z=w*x+b",
-        "--let",
-        "a=sigmoid(z)",
+        *NEURON_SPECS,
         "--json",
     ]
     result = runner.invoke(app, args)

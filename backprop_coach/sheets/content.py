@@ -12,6 +12,7 @@ TWO = (("z1", "W1@x + b1"), ("a1", "sigmoid(z1)"), ("z2", "W2@a1 + b2"), ("a2", 
 TWO_SHAPES = {"W1": (3, 2), "b1": (3, 1), "W2": (2, 3), "b2": (2, 1), "x": (2, 1), "y": (2, 1)}
 SSE2 = "sum((a2 - y)^2)/2"
 D2 = "(a2 - y)*sigmoid'(z2)"
+D1 = f"(W2.T @ ({D2}))*sigmoid'(z1)"
 VEC3 = {"a": (3, 1), "y": (3, 1)}
 
 FORWARD = Sheet(
@@ -71,7 +72,7 @@ BACKWARD = Sheet(
                     "BP2 recurrence",
                     "δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ f'(zˡ)",
                     Problem(SSE2, "z1", TWO, TWO_SHAPES),
-                    f"(W2.T @ ({D2}))*sigmoid'(z1)",
+                    D1,
                 ),
                 Identity(
                     "to the layer below",
@@ -88,7 +89,7 @@ BACKWARD = Sheet(
                     "BP3 biases",
                     "∂L/∂bˡ = δˡ",
                     Problem(SSE2, "b1", TWO, TWO_SHAPES),
-                    f"(W2.T @ ({D2}))*sigmoid'(z1)",
+                    D1,
                 ),
                 Identity(
                     "BP4 weights",
@@ -100,7 +101,7 @@ BACKWARD = Sheet(
                     "first layer",
                     "∂L/∂W¹ = δ¹ xᵀ",
                     Problem(SSE2, "W1", TWO, TWO_SHAPES),
-                    f"((W2.T @ ({D2}))*sigmoid'(z1)) @ x.T",
+                    f"({D1}) @ x.T",
                 ),
                 Note("Shape check: ∂L/∂W always has W's shape; δ (n×1) times aᵀ (1×m)."),
             ),
