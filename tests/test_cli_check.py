@@ -196,3 +196,13 @@ def test_plain_output_when_not_a_terminal() -> None:
     assert out.returncode == 1
     assert "\x1b[" not in out.stdout
     assert "missing_factor" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["quiz"], ["check"], ["trace"], ["cheatsheet"], ["stats"], ["bank"], ["bank", "list"], ["bank", "show"],
+     ["bank", "validate"], ["bank", "new"]],
+)  # fmt: skip
+def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
