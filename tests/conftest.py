@@ -14,6 +14,7 @@ def _plain_terminal(
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.setenv("BACKPROP_COACH_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.setenv("BACKPROP_COACH_FSRS_FUZZ", "0")  # deterministic schedules
     from backprop_coach.cli import output
 
     output.console.cache_clear()

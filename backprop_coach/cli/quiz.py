@@ -129,6 +129,7 @@ def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
 
 
 def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: bool) -> None:
+    import os
     import time
 
     from backprop_coach.practice.schedule import Scheduler
@@ -137,7 +138,7 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
     grade, box = _grader()
     session = Session(items, grade, time.monotonic, time_limit if timed else None)
     session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
-    scheduler = Scheduler()
+    scheduler = Scheduler(fuzz=os.environ.get("BACKPROP_COACH_FSRS_FUZZ", "1") != "0")
     reader = _reader(session)
     try:
         events = session.start()
