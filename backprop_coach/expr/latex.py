@@ -5,7 +5,8 @@ grammar, so LaTeX input yields the same trees under the same limits. Only expr.p
     \\frac{A}{B}     -> (A)/(B)          \\frac{\\partial L}{\\partial w} -> the Leibniz term ∂L/∂w
     \\sqrt{A}        -> sqrt(A)          e^{A}                       -> exp(A)
     X^\\top, X^T     -> X.T              W^{(2)}                     -> the name W2
-    x_{1}, w_{new}  -> x1, w_new        \\cdot \\times \\odot \\circ     -> *
+    x_{1}, w_{new}  -> x1, w_new        \\odot \\circ -> * (elementwise)
+    \\cdot \\times and writing side by side -> · (the matrix product where shapes conform)
     \\sigma \\tanh \\exp \\log \\ln \\operatorname{relu}                 -> functions
     \\delta \\eta \\lambda ...         -> Greek names                  \\left( \\right) {...} -> parentheses
 """
@@ -53,6 +54,13 @@ MAX_GROUP_DEPTH = 60
 DIGITS = "0123456789"
 
 
+def _subscripted(name: str, sub: str | None) -> str:
+    """x_{1} is the name x1; w_{new} is w_new."""
+    if not sub:
+        return name
+    return name + sub if sub.isdigit() else f"{name}_{sub}"
+
+
 def looks_like_latex(text: str) -> bool:
     """A backslash or a brace marks LaTeX."""
     return "\\" in text or "{" in text or "}" in text
@@ -67,8 +75,9 @@ class _Lexer:
     def fail(self, message: str, i: int) -> ParseError:
         return ParseError(message, i + 1)
 
-    def group(self, i: int) -> tuple[int, int]:
-        """The span inside {...} (or a single character or command) starting at i."""
+    def group(self, i: int) -> tuple[int, int, int]:
+        """(start, end, after): the span inside {...} (or a single character or command)
+        starting at i, and the index just past it."""
         i = self.skip_spaces(i)
         if i >= len(self.text):
             raise self.fail("expected a {group} here", i)
@@ -84,23 +93,29 @@ class _Lexer:
                 elif self.text[j] == "}":
                     depth -= 1
                     if depth == 0:
-                        return i + 1, j
+                        return i + 1, j, j + 1
                 j += 1
             raise self.fail("unclosed '{'", i)
         if self.text[i] == "\\":
             m = _COMMAND.match(self.text, i)
             if m is None:
                 raise self.fail("a lone backslash", i)
-            return i, m.end()
-        return i, i + 1
+            return i, m.end(), m.end()
+        return i, i + 1, i + 1
 
     def skip_spaces(self, i: int) -> int:
         while i < len(self.text) and self.text[i] in " \t\n":
             i += 1
         return i
 
+    def wrapped(self, start: int, end: int) -> None:
+        """Lex text[start:end] as a parenthesised group."""
+        self.emit("op", "(", start)
+        self.sub(start, end)
+        self.emit("op", ")", end)
+
     def sub(self, start: int, end: int) -> None:
-        """Lex text[start:end] as a nested group (its own tokens, wrapped in parentheses)."""
+        """Lex text[start:end] as a nested group."""
         self.depth += 1
         if self.depth > MAX_GROUP_DEPTH:
             raise LimitError(
@@ -110,11 +125,11 @@ class _Lexer:
         self.depth -= 1
 
     def word(self, i: int) -> tuple[str, int]:
-        start, end = self.group(i)
+        start, end, after = self.group(i)
         content = self.text[start:end].strip()
         if not _NAME.fullmatch(content.replace("_", "")):
             raise self.fail(f"expected a name in braces, got {{{content}}}", start)
-        return content, end + (1 if end < len(self.text) and self.text[end] == "}" else 0)
+        return content, after
 
     def run(self, i: int, end: int) -> None:
         while i < end:
@@ -135,19 +150,15 @@ class _Lexer:
             if m is None:  # a non-ASCII letter: one character name (Greek typed directly)
                 return self.name(ch, i, i + 1, end)
             return self.name(m.group(0), i, m.end(), end)
-        if ch in "{(":
+        if ch == "{":
+            start, close, after = self.group(i)
+            self.wrapped(start, close)
+            return after
+        if ch in "([":
             emit("op", "(", i)
-            if ch == "(":
-                return i + 1
-            start, close = self.group(i)
-            self.sub(start, close)
-            emit("op", ")", close)
-            return close + 1
+            return i + 1
         if ch in ")]":
             emit("op", ")", i)
-            return i + 1
-        if ch == "[":
-            emit("op", "(", i)
             return i + 1
         if ch in "+-*/',@":
             emit("op", ch, i)
@@ -163,45 +174,33 @@ class _Lexer:
     def name(self, name: str, start: int, i: int, end: int) -> int:
         """A name, with its _subscript and ^{(layer)} folded in; e^{x} is exp(x)."""
         while i < end and self.text[i] == "_":
-            s, e = self.group(i + 1)
+            s, e, i = self.group(i + 1)
             sub = self.text[s:e].strip().replace("{", "").replace("}", "")
             if not sub or not all(c.isalnum() for c in sub):
                 raise self.fail(f"a subscript is letters or digits, got {sub!r}", s)
-            name += sub if sub.isdigit() else "_" + sub
-            i = e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
+            name = _subscripted(name, sub)
         j = self.skip_spaces(i)
         if j < end and self.text[j] == "^":
-            s, e = self.group(j + 1)
+            s, e, after = self.group(j + 1)
             inner = self.text[s:e].strip()
             if inner.startswith("(") and inner.endswith(")") and inner[1:-1].strip().isalnum():
                 name += inner[1:-1].strip()  # W^{(2)}: the layer index, part of the name
-                i = e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
-        if name == "e" and j < end and self.text[j] == "^" and not self._is_transpose(j):
-            s, e = self.group(j + 1)
-            self.emit("name", "exp", start)
-            self.emit("op", "(", s)
-            self.sub(s, e)
-            self.emit("op", ")", e)
-            return e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
+                i = after
+            elif name == "e" and inner.lstrip("\\") not in TRANSPOSE:  # e^{x} is exp(x)
+                self.emit("name", "exp", start)
+                self.wrapped(s, e)
+                return after
         self.emit("name", name, start)
         return i
 
-    def _is_transpose(self, i: int) -> bool:
-        s, e = self.group(i + 1)
-        inner = self.text[s:e].strip().lstrip("\\")
-        return inner in TRANSPOSE
-
     def superscript(self, i: int, end: int) -> int:
-        if self._is_transpose(i):
-            s, e = self.group(i + 1)
+        s, e, after = self.group(i + 1)
+        if self.text[s:e].strip().lstrip("\\") in TRANSPOSE:
             self.emit("op", ".T", i)
-            return e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
-        s, e = self.group(i + 1)
-        self.emit("op", "^", i)
-        self.emit("op", "(", s)
-        self.sub(s, e)
-        self.emit("op", ")", e)
-        return e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
+        else:
+            self.emit("op", "^", i)
+            self.wrapped(s, e)
+        return after
 
     def command(self, i: int, end: int) -> int:
         m = _COMMAND.match(self.text, i)
@@ -227,46 +226,33 @@ class _Lexer:
         if cmd in ("frac", "dfrac", "tfrac"):
             return self.fraction(i, after)
         if cmd == "sqrt":
-            s, e = self.group(after)
+            s, e, done = self.group(after)
             self.emit("name", "sqrt", i)
-            self.emit("op", "(", s)
-            self.sub(s, e)
-            self.emit("op", ")", e)
-            return e + (1 if e < len(self.text) and self.text[e] == "}" else 0)
+            self.wrapped(s, e)
+            return done
         if cmd == "partial":
             raise self.fail("write a derivative as \\frac{\\partial L}{\\partial w}", i)
         raise self.fail(f"unsupported LaTeX command \\{cmd}", i)
 
     def fraction(self, i: int, after: int) -> int:
-        ns, ne = self.group(after)
-        close = ne + (1 if ne < len(self.text) and self.text[ne] == "}" else 0)
-        ds, de = self.group(close)
-        done = de + (1 if de < len(self.text) and self.text[de] == "}" else 0)
+        ns, ne, close = self.group(after)
+        ds, de, done = self.group(close)
         num, den = self._leibniz(self.text[ns:ne]), self._leibniz(self.text[ds:de])
         if num and den:
             self.emit("deriv", f"{num}/{den}", i)
             return done
-        self.emit("op", "(", ns)
-        self.sub(ns, ne)
-        self.emit("op", ")", ne)
+        self.wrapped(ns, ne)
         self.emit("op", "/", ne)
-        self.emit("op", "(", ds)
-        self.sub(ds, de)
-        self.emit("op", ")", de)
+        self.wrapped(ds, de)
         return done
 
     @staticmethod
     def _leibniz(part: str) -> str | None:
+        """`\\partial L`, `dL`, `∂w_{1}`: the quantity's name, or None."""
         m = re.fullmatch(
-            r"\s*(?:\\partial|d|∂)\s*([A-Za-z][A-Za-z0-9]*(?:_\{?[A-Za-z0-9]+\}?)?)\s*", part
+            r"\s*(?:\\partial|d|∂)\s*([A-Za-z][A-Za-z0-9]*)(?:_\{?([A-Za-z0-9]+)\}?)?\s*", part
         )
-        if m is None:
-            return None
-        return (
-            m.group(1).replace("{", "").replace("}", "").replace("_", "")
-            if re.search(r"_\{?\d", m.group(1))
-            else m.group(1).replace("{", "").replace("}", "")
-        )
+        return None if m is None else _subscripted(m.group(1), m.group(2))
 
 
 def lex(text: str, emit: Emit) -> None:

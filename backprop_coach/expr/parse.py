@@ -176,9 +176,6 @@ def tokenize_latex(text: str) -> list[Token]:
     tokens: list[Token] = []
 
     def emit(kind: str, value: str, index: int) -> None:
-        if kind == "name" and value in ("exp", "sqrt", "tanh", "log", "ln", "max"):
-            tokens.append(Token("name", value, index + 1))
-            return
         tokens.append(Token(kind, value, index + 1))
 
     lex(text, emit)
