@@ -26,22 +26,13 @@ from backprop_coach.grading.diagnosis import (
     nice_number,
     transposed,
 )
-from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.problem import Problem, Setting, build_setting, pretty
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 POINTS = 24
 MIN_POINTS = 8
 SYMBOLIC_BUDGET = 0.25  # seconds
 SYMBOLIC_MAX_OPS = 120
-
-
-def pretty(value: object) -> str:
-    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
-    are unreadable in a terminal)."""
-    if isinstance(value, sp.MatrixBase):
-        label = "[0]" if value.cols == 1 else "[0,0]"
-        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
-    return sp.pretty(value, use_unicode=True, num_columns=72)
 
 
 def check(problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto") -> Verdict:
@@ -71,12 +62,12 @@ def grade(
     except ExprError as err:
         return invalid(str(err))
     read_as = to_text(parsed.tree)
-    truth_display = setting.display(setting.truth)
+    truth_display = setting.truth_display
     truth_text = str(truth_display)
     details: dict[str, object] = {
         "read_as": read_as,
         "implicit": parsed.implicit,
-        "truth_pretty": pretty(truth_display),
+        "truth_pretty": setting.truth_pretty,
         "wrt": setting.problem.wrt,
         "wrt_shape": shape_text(setting.wrt_shape),
     }
@@ -97,9 +88,7 @@ def grade(
         details["claim_pretty"] = pretty(setting.display(claim))
     matrices = bool(setting.problem.shapes)
     details["claim_latex"] = to_latex(parsed.tree, r"\odot" if matrices else r"\cdot")
-    details["truth_latex"] = sp.latex(
-        truth_display[0, 0] if isinstance(truth_display, sp.MatrixBase) else truth_display
-    )
+    details["truth_latex"] = setting.truth_latex
     details["claim_shape"] = shape_text(shape_of(claim))
 
     target = setting.truth
@@ -121,7 +110,9 @@ def grade(
     ]
     details.update(finding.extra)
     if finding.code is None:
-        details["method"] = "symbolic" if _prove(setting, claim) else "numeric"
+        # a proof is of equality with the truth; against another reference the numbers decide
+        proved = reference is None and _prove(setting, claim)
+        details["method"] = "symbolic" if proved else "numeric"
         how = (
             "proved symbolically"
             if details["method"] == "symbolic"

@@ -8,8 +8,10 @@ everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -30,6 +32,15 @@ from backprop_coach.expr.symbolic import (
 from backprop_coach.expr.tree import BinOp, Call, Node, Num, names, to_text, walk
 from backprop_coach.grading.numeric import evaluate, evaluate_value
 from backprop_coach.grading.sampling import sample
+
+
+def pretty(value: object) -> str:
+    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
+    are unreadable in a terminal)."""
+    if isinstance(value, sp.MatrixBase):
+        label = "[0]" if value.cols == 1 else "[0,0]"
+        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
+    return sp.pretty(value, use_unicode=True, num_columns=72)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,21 @@ class Setting:
     def loss_values(self, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
         return evaluate(self.loss, env, size)
 
+    @cached_property
+    def truth_display(self) -> Value:
+        """The true gradient with lets folded back in, for printing (built once per setting)."""
+        return self.display(self.truth)
+
+    @cached_property
+    def truth_pretty(self) -> str:
+        return pretty(self.truth_display)
+
+    @cached_property
+    def truth_latex(self) -> str:
+        """LaTeX of the truth (its first entry for a matrix)."""
+        shown = self.truth_display
+        return sp.latex(shown[0, 0] if isinstance(shown, sp.MatrixBase) else shown)
+
     def display(self, value: Value) -> Value:
         """Fold let definitions back into their names, for printing (a = σ(z) shows as a)."""
         for name in reversed(self.lets):
@@ -134,6 +160,21 @@ def _bind(env: dict[sp.Symbol, np.ndarray], value: Value, draws: np.ndarray) -> 
         env[value] = draws[:, 0, 0]
 
 
+def primary_names(trees: list[Node], lets: Collection[str]) -> list[str]:
+    """Every name used that no let defines, in order of first appearance."""
+    order: list[str] = []
+    for tree in trees:
+        for node in names(tree):
+            if node.id not in lets and node.id not in order:
+                order.append(node.id)
+    return order
+
+
+def primary_symbols(problem: Problem, order: list[str]) -> dict[str, Value]:
+    """The symbol (or symbol matrix) of each primary name, with its shape and domain."""
+    return {n: symbols_for(n, problem.shapes.get(n), problem.domains.get(n, "real")) for n in order}
+
+
 def build_setting(problem: Problem) -> Setting:
     """Parse and build a problem. Raises ExprError subclasses on bad input."""
     loss_tree = parse(problem.loss)
@@ -141,12 +182,7 @@ def build_setting(problem: Problem) -> Setting:
     if len(let_trees) != len(problem.lets):
         raise SpecError("each --let name may be defined only once")
 
-    # Primary names: every name used that no let defines, in order of appearance.
-    order: list[str] = []
-    for parsed in [*let_trees.values(), loss_tree]:
-        for node in names(parsed.tree):
-            if node.id not in let_trees and node.id not in order:
-                order.append(node.id)
+    order = primary_names([*(p.tree for p in let_trees.values()), loss_tree.tree], let_trees)
     for option, mapping in (("--shape", problem.shapes), ("--domain", problem.domains)):
         for name in mapping:
             if name in let_trees and option == "--domain":
@@ -159,9 +195,7 @@ def build_setting(problem: Problem) -> Setting:
                     f"(names: {', '.join(order + list(let_trees))})"
                 )
 
-    primaries = {
-        n: symbols_for(n, problem.shapes.get(n), problem.domains.get(n, "real")) for n in order
-    }
+    primaries = primary_symbols(problem, order)
     scope_values: dict[str, Value] = dict(primaries)
     lets: dict[str, Value] = {}
     wrt_value: Value | None = primaries.get(problem.wrt)
@@ -264,11 +298,7 @@ def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:
     """(name, shape, domain or definition) for every name of a problem, without SymPy work:
     what a learner may use in an answer."""
     lets = dict(problem.lets)
-    order: list[str] = []
-    for text in [*lets.values(), problem.loss]:
-        for node in names(parse(text).tree):
-            if node.id not in lets and node.id not in order:
-                order.append(node.id)
+    order = primary_names([parse(text).tree for text in [*lets.values(), problem.loss]], lets)
 
     def shape(name: str) -> str:
         r, c = problem.shapes.get(name, (1, 1))

@@ -15,7 +15,13 @@ from backprop_coach.expr.parse import parse
 from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, symbols_for
 from backprop_coach.expr.tree import Deriv
 from backprop_coach.grading.grader import grade
-from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.problem import (
+    Problem,
+    Setting,
+    build_setting,
+    primary_names,
+    primary_symbols,
+)
 from backprop_coach.grading.verdict import CORRECT, INVALID
 
 LOSS_NAMES = ("L", "E", "C", "J")
@@ -105,17 +111,8 @@ class _Leibniz:
 
     def _values(self, den: str | None, symbol: Value | None) -> dict[str, Value]:
         """Every name's value, in order, with den (if given) standing as `symbol`."""
-        from backprop_coach.expr.tree import names
-
-        values: dict[str, Value] = {}
-        for tree in [*self.trees.values(), self.loss]:
-            for node in names(tree):
-                if node.id not in self.lets and node.id not in values:
-                    values[node.id] = symbols_for(
-                        node.id,
-                        self.problem.shapes.get(node.id),
-                        self.problem.domains.get(node.id, "real"),
-                    )
+        order = primary_names([*self.trees.values(), self.loss], self.lets)
+        values: dict[str, Value] = primary_symbols(self.problem, order)
         if den is not None and den in values:
             values[den] = symbol  # type: ignore[assignment]
         for name, tree in self.trees.items():
