@@ -190,10 +190,8 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
                 review = None
                 if event.rating is not None and not cram:
                     at = now()
-                    card = store.cards().get(event.attempt.question_id)
-                    card_json, due = scheduler.review(
-                        card["card"] if card else None, event.rating, at
-                    )
+                    card = store.card(event.attempt.question_id)
+                    card_json, due = scheduler.review(card, event.rating, at)
                     review = (event.rating, card_json, due)
                 store.record(session_id, event.attempt, review)
             case s.Done():

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -27,14 +27,7 @@ class NumberResult:
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "given": self.given,
-            "correct": self.correct,
-            "expected": self.expected,
-            "formula": self.formula,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 def _flatten(value: Numbers) -> list[tuple[float, int | None]] | None:

@@ -51,6 +51,18 @@ class Outcome:
     rating: str | None
     overtime: bool = False
 
+    @property
+    def right(self) -> bool:
+        """Answered correctly, or a concept recalled (rated better than again)."""
+        return self.result == "correct" or (self.result == "rated" and self.rating != "again")
+
+    @property
+    def missed(self) -> bool:
+        """Not known: missed, revealed, or a concept rated again (a skip is neither)."""
+        return self.result in ("missed", "revealed") or (
+            self.result == "rated" and self.rating == "again"
+        )
+
 
 # -- events ---------------------------------------------------------------------------------------
 
@@ -176,11 +188,7 @@ class Session:
             return [Done(self.outcomes)]
         item = self.items[self._index]
         self._current = _Current(item, self.clock())
-        score = sum(
-            1
-            for o in self.outcomes
-            if o.result in ("correct",) or (o.result == "rated" and o.rating != "again")
-        )
+        score = sum(o.right for o in self.outcomes)
         return [Ask(item, self._index + 1, len(self.items), score, len(self.outcomes), self.limit)]
 
     def handle(self, line: str) -> list[Event]:
@@ -264,9 +272,7 @@ class Session:
         cur = self._current
         assert cur is not None
         key = text.lower()
-        rating = (
-            RATING_KEYS.get(key[:1]) if key and (key in RATINGS or key in RATING_KEYS) else None
-        )
+        rating = key if key in RATINGS else RATING_KEYS.get(key)
         if rating is None:
             return [Invalid("rate your recall: again, hard, good or easy (or 1-4)")]
         seconds = self.elapsed()

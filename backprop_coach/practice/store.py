@@ -211,6 +211,13 @@ class Store:
             for qid, card, due, intro in rows
         }
 
+    def card(self, question_id: str) -> dict[str, Any] | None:
+        """One card's FSRS state as JSON data, or None for a question never reviewed."""
+        row = self.conn.execute(
+            "SELECT card FROM cards WHERE question_id = ?", (question_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
     def attempts(self) -> list[dict[str, Any]]:
         cur = self.conn.execute(
             "SELECT session_id, question_id, topic, kind, answered_at, attempt, answer, verdict, diagnosis,"

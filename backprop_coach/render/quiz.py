@@ -115,13 +115,11 @@ def render_reveal(item: Item, reason: str) -> RenderableType:
         parts.append(Text("out of attempts: here is the worked answer", style="yellow"))
     parts.append(render_explanation(item.question))
     if item.question.numeric is not None:
-        from backprop_coach.engine.backprop import trace
-        from backprop_coach.grading.questions import network_for, numeric_truth
+        from backprop_coach.grading.questions import numeric_truth
         from backprop_coach.render.trace import render_trace
 
         spec = item.question.numeric
-        _, value, law = numeric_truth(spec, item.seed)
-        worked = trace(network_for(spec, item.seed), check_gradients=False)
+        worked, value, law = numeric_truth(spec, item.seed)
         parts.append(render_trace(worked, ("forward", "backward", "update"), 4))
         parts.append(
             Text.assemble(
@@ -172,18 +170,13 @@ def render_summary(outcomes: Sequence[Outcome]) -> RenderableType:
             str(o.hints),
             f"{o.seconds:.0f} s",
         )
-    right = sum(
-        1
-        for o in outcomes
-        if o.result == "correct" or (o.result == "rated" and o.rating != "again")
-    )
+    right = sum(o.right for o in outcomes)
     parts: list[RenderableType] = [table, Text(f"{right} of {len(outcomes)} right", style="bold")]
     misses: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for o in outcomes:
         stats = misses[o.item.question.topic]
         stats[1] += 1
-        if o.result in ("missed", "revealed") or (o.result == "rated" and o.rating == "again"):
-            stats[0] += 1
+        stats[0] += o.missed
     weak = sorted(((m / n, t, m, n) for t, (m, n) in misses.items() if m), reverse=True)[:3]
     if weak:
         listed = ", ".join(f"{t} ({m} of {n} missed)" for _, t, m, n in weak)
