@@ -100,7 +100,8 @@ def validate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from backprop_coach.bank.validate import validate_question
-    from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+    from backprop_coach.grading.sandbox import Sandbox
+    from backprop_coach.grading.service import run
 
     loaded = load(bank, quiet=True)
     report: dict[str, list[str]] = {str(p.path): [p.message if p.field is None else f"{p.field}: {p.message}"]
@@ -114,12 +115,7 @@ def validate(
             task = progress.add_task("", total=len(loaded.questions))
             for question in loaded.questions:
                 progress.update(task, description=question.id)
-                try:
-                    failures = box.call(validate_question, (question,), timeout)
-                except SandboxTimeout:
-                    failures = [f"validation took longer than {timeout:g} s"]
-                except SandboxCrash as err:
-                    failures = [f"validation crashed: {err}"]
+                failures = run(box, validate_question, (question,), timeout, lambda m: [m])
                 if failures:
                     report[f"{question.id} ({question.path})"] = failures
                 progress.advance(task)

@@ -249,7 +249,8 @@ def _steps(
     """`check --steps FILE`: every step against the truth and against the previous step."""
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.grading.problem import problem_from_specs
-    from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+    from backprop_coach.grading.sandbox import Sandbox
+    from backprop_coach.grading.service import run
     from backprop_coach.grading.steps import StepsReport, check_steps
 
     try:
@@ -276,12 +277,10 @@ def _steps(
             return
         wrt_given = wrt is not None
     with Sandbox() as box:
-        try:
-            report = box.call(check_steps, (problem, text, wrt_given, input_format), timeout * 4)
-        except SandboxTimeout:
-            report = StepsReport(problem.wrt, [], error=f"time limit hit after {timeout * 4:g} s")
-        except SandboxCrash as err:
-            report = StepsReport(problem.wrt, [], error=f"could not check: {err}")
+        args = (problem, text, wrt_given, input_format)
+        report = run(
+            box, check_steps, args, timeout * 4, lambda m: StepsReport(problem.wrt, [], error=m)
+        )
     if json_output:
         emit_json(report.to_json())
     else:

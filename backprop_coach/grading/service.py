@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.grading import grader
@@ -14,18 +14,26 @@ from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
 from backprop_coach.grading.verdict import Verdict, invalid
 
 DEFAULT_TIMEOUT = 5.0
+T = TypeVar("T")
 
 
-def run(box: Sandbox, fn: Callable[..., Verdict], args: tuple[Any, ...], timeout: float) -> Verdict:
+def run(
+    box: Sandbox,
+    fn: Callable[..., T],
+    args: tuple[Any, ...],
+    timeout: float,
+    failed: Callable[[str], T] = invalid,  # type: ignore[assignment]
+) -> T:
+    """fn(*args) in the sandbox; a time limit or a crash becomes failed(message)."""
     try:
         return box.call(fn, args, timeout)
     except SandboxTimeout:
-        return invalid(
+        return failed(
             f"time limit hit: gave up after {timeout:g} s (the input is too expensive to decide; "
             "--timeout raises the limit)"
         )
     except SandboxCrash as err:
-        return invalid(f"could not grade this input: {err}")
+        return failed(f"could not check this input: {err}")
 
 
 def check_claim(
