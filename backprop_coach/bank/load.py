@@ -19,6 +19,8 @@ from backprop_coach.bank.model import (
     Step,
     WrongAnswer,
 )
+from backprop_coach.engine.activations import ACTIVATIONS
+from backprop_coach.engine.losses import LOSSES
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.tree import names
@@ -35,8 +37,6 @@ BY_KIND = {
     "numeric": {"network"},
     "concept": {"model_answer", "key_points"},
 }
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
-LOSSES = ("mse", "bce", "cross_entropy", "half_sse")
 
 
 class BankError(Exception):
