@@ -261,4 +261,3 @@ def test_due_and_cram_conflict(runner: CliRunner) -> None:
 def test_bad_selection(runner: CliRunner, args: list[str]) -> None:
     code, out = quiz(runner, [], *args)
     assert code in (1, 2) and "Traceback" not in out
-

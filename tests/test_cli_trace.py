@@ -120,3 +120,19 @@ def test_random_network_by_seed_and_save(runner: CliRunner, tmp_path: Path) -> N
     assert json.loads(replay.output)["loss"] == json.loads(first.output)["loss"]
     bad = runner.invoke(app, ["trace", "--layers", "2,x"])
     assert bad.exit_code == 2 and "--layers" in bad.output
+
+
+def test_batch_bias_gradients_are_one_number_per_unit(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "batch.json"
+    path.write_text(
+        json.dumps({**MAZUR, "x": [[0.05, 0.1], [0.2, -0.3]], "y": [[0.01, 0.99], [0.5, 0.5]]})
+    )
+    data = json.loads(runner.invoke(app, ["trace", "--net", str(path), "--json"]).output)
+    db2 = data["layers"][1]["db"]
+    assert len(db2) == 2 and all(isinstance(v, float) for v in db2)
+    assert (
+        len(data["layers"][1]["delta"]) == 2 and len(data["layers"][1]["delta"][0]) == 2
+    )  # one column per example
+    given = "[" + ", ".join(f"{v:.4f}" for v in db2) + "]"
+    check = runner.invoke(app, ["trace", "--net", str(path), "--check", f"db2={given}"])
+    assert check.exit_code == 0, check.output

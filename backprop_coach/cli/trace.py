@@ -164,23 +164,21 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _trace_json(result: Any, checks: list[Any] | None) -> dict[str, Any]:
-    from backprop_coach.engine.quantities import display
+    from backprop_coach.engine.quantities import layer_value
 
-    layers = []
-    for lt in result.layers:
-        layers.append(
-            {
-                "z": display(result, lt.z, True).tolist(),
-                "a": display(result, lt.a, True).tolist(),
-                "delta": display(result, lt.delta, True).tolist(),
-                "dW": lt.dW.tolist(),
-                "db": display(result, lt.db, True).tolist()
-                if not result.network.batched
-                else lt.db[:, 0].tolist(),
-                "W_new": lt.W_new.tolist(),
-                "b_new": lt.b_new[:, 0].tolist(),
-            }
-        )
+    keys = {
+        "z": "z",
+        "a": "a",
+        "delta": "delta",
+        "dW": "dW",
+        "db": "db",
+        "W_new": "W",
+        "b_new": "b",
+    }
+    layers = [
+        {key: layer_value(result, lt, base).tolist() for key, base in keys.items()}
+        for lt in result.layers
+    ]
     data: dict[str, Any] = {
         "loss": result.loss,
         "layers": layers,

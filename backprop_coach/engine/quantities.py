@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_coach.engine.backprop import Trace
+from backprop_coach.engine.backprop import LayerTrace, Trace
 
 Array = np.ndarray
 
@@ -29,9 +29,18 @@ def value_of(trace: Trace, base: str, layer: int | None) -> Array | float:
     layers = len(trace.layers)
     if layer is None or not 1 <= layer <= layers:
         raise QuantityError(f"layer {layer} does not exist: the network has layers 1 to {layers}")
-    lt = trace.layers[layer - 1]
+    return layer_value(trace, trace.layers[layer - 1], base)
+
+
+def layer_value(trace: Trace, lt: LayerTrace, base: str) -> Array:
+    """A layer's quantity as a learner writes it: matrices as rows; biases and their gradients
+    one number per unit; z, a and δ one number per unit, or one column per example in a batch."""
     array = getattr(lt, FIELDS[base])
-    return display(trace, array, base not in ("W", "dW"))
+    if base in ("W", "dW"):
+        return array
+    if base in ("b", "db"):
+        return array[:, 0]
+    return display(trace, array, vector=True)
 
 
 def label(base: str, layer: int | None) -> str:
