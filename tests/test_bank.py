@@ -141,7 +141,7 @@ def test_cli_list_show_and_json(runner: CliRunner) -> None:
     assert rows and all(r["kind"] == "numeric" for r in rows)
     shown = runner.invoke(app, ["bank", "show", "softmax-cross-entropy-logits", "--json"])
     data = json.loads(shown.output)
-    assert data["loss"] == "-sum(y*log(softmax(z)))"
+    assert data["loss"] == "-sum(y*log(p))" and data["let"] == ["p=softmax(z)"]
     assert data["domain"] == ["y=onehot"] and data["shape"] == ["z=3x1", "y=3x1"]
     assert data["answer"] == "softmax(z) - y"
     text = runner.invoke(app, ["bank", "show", "sigmoid-neuron-dw"]).output
