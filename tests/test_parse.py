@@ -105,6 +105,7 @@ def test_multi_letter_names_stay_whole() -> None:
         ("max(a)", 1, "max takes 2 arguments"),
         ("", 1, "empty expression"),
         ("sigmoid'z", 9, "expected '(' after sigmoid'"),
+        ("dL/dw = (a - y)*x", 7, "without 'dL/dw =' in front"),
     ],
 )
 def test_parse_errors_say_where_and_what(text: str, col: int, fragment: str) -> None:

@@ -67,4 +67,5 @@ def test_terminal_and_errors(runner: CliRunner) -> None:
     result = runner.invoke(app, ["cheatsheet", "losses"])
     assert result.exit_code == 0 and "∂L/∂z = p − y" in result.output
     assert runner.invoke(app, ["cheatsheet", "nope"]).exit_code == 2
+    assert "did you mean backward?" in runner.invoke(app, ["cheatsheet", "backwards"]).output
     assert runner.invoke(app, ["cheatsheet", "all", "--format", "pdf"]).exit_code == 2

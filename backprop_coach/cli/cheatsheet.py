@@ -35,7 +35,11 @@ def cheatsheet(
     from backprop_coach.sheets.content import SHEETS
 
     if topic not in TOPICS:
-        fail(f"unknown sheet {topic!r}; choose from {', '.join(TOPICS)}")
+        import difflib
+
+        close = difflib.get_close_matches(topic, TOPICS, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        fail(f"unknown sheet {topic!r}; {hint}choose from {', '.join(TOPICS)}")
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     sheets = list(SHEETS.values()) if topic == "all" else [SHEETS[topic]]

@@ -152,6 +152,8 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
             continue
         if ch == ".":
             raise ParseError("'.' is only allowed in numbers and in the transpose '.T'", col)
+        if ch == "=":
+            raise ParseError("write only the expression, without 'dL/dw =' in front", col)
         shown = repr(ch) if not ch.isprintable() or ch in "\"'" else f"'{ch}'"
         raise ParseError(f"unexpected character {shown}", col)
     tokens.append(Token("end", "", n + 1))
