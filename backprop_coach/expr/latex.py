@@ -23,10 +23,17 @@ Emit = Callable[[str, str, int], None]  # (kind, text, col)
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
     "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "tau": "τ", "phi": "φ",
-    "sigma": "σ", "Delta": "Δ",
+    "sigma": "σ", "Delta": "Δ", "pi": "π", "Sigma": "Σ",
 }  # fmt: skip
-FUNCTIONS = {"tanh", "exp", "log", "ln", "sqrt", "max"}
+FUNCTIONS = {"tanh", "exp", "log", "ln", "max", "min", "cosh", "sinh", "tr", "sum"}
 TIMES = {"odot": "*", "circ": "*", "ast": "*", "cdot": "·", "times": "·"}
+COMPARE = {"geq": ">=", "ge": ">=", "leq": "<=", "le": "<=", "gt": ">", "lt": "<"}
+# Unicode a learner may paste into LaTeX too: the same tokens as in plain text.
+UNICODE = {
+    "⊙": ("op", "*"), "∘": ("op", "*"), "·": ("op", "·"), "×": ("op", "·"), "ᵀ": ("op", ".T"),
+    "⊤": ("op", ".T"), "≥": ("op", ">="), "≤": ("op", "<="), "−": ("op", "-"), "∑": ("name", "sum"),
+}  # fmt: skip
+SUPERSCRIPT = {ch: str(i) for i, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
 SPACING = {
     ",",
     ";",
@@ -45,8 +52,8 @@ SPACING = {
     "Bigr",
     "displaystyle",
 }
-TRANSPOSE = {"top", "intercal", "T", "mathsf{T}"}
-WORD = {"operatorname", "mathrm", "text", "mathit", "textrm"}
+TRANSPOSE = {"top", "intercal", "mathsf{T}", "⊤", "ᵀ"}  # ^{T} is read as in plain text
+WORD = {"operatorname", "mathrm", "text", "mathit", "textrm", "mathbf", "boldsymbol", "bm"}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _NUMBER = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -163,6 +170,19 @@ class _Lexer:
         if ch in "+-*/',@":
             emit("op", ch, i)
             return i + 1
+        if ch in "<>":
+            if text.startswith("=", i + 1):
+                emit("op", ch + "=", i)
+                return i + 2
+            emit("op", ch, i)
+            return i + 1
+        if ch in UNICODE:
+            emit(*UNICODE[ch], i)
+            return i + 1
+        if ch in SUPERSCRIPT:
+            emit("op", "^", i)
+            emit("num", SUPERSCRIPT[ch], i)
+            return i + 1
         if ch == "^":
             return self.superscript(i, end)
         if ch == "\\":
@@ -186,17 +206,27 @@ class _Lexer:
             if inner.startswith("(") and inner.endswith(")") and inner[1:-1].strip().isalnum():
                 name += inner[1:-1].strip()  # W^{(2)}: the layer index, part of the name
                 i = after
-            elif name == "e" and inner.lstrip("\\") not in TRANSPOSE:  # e^{x} is exp(x)
+            elif name == "e" and inner.lstrip("\\") not in {*TRANSPOSE, "T"}:  # e^{x} is exp(x)
                 self.emit("name", "exp", start)
                 self.wrapped(s, e)
                 return after
+        if name == "axis" and self.text[self.skip_spaces(i) : self.skip_spaces(i) + 1] == "=":
+            self.emit("op", "axis=", start)  # sum(X, axis=0)
+            return self.skip_spaces(i) + 1
         self.emit("name", name, start)
         return i
 
     def superscript(self, i: int, end: int) -> int:
         s, e, after = self.group(i + 1)
-        if self.text[s:e].strip().lstrip("\\") in TRANSPOSE:
+        inner = self.text[s:e].strip()
+        if inner.lstrip("\\") in TRANSPOSE:
             self.emit("op", ".T", i)
+        elif inner == "T":  # X^{T}: the transpose unless T is a name (decided in build, as X^T)
+            self.emit("op", "^", i)
+            self.emit("name", "T", s)
+        elif inner.isascii() and inner.isdigit() and len(inner) <= 3:  # \tanh^2(z): a bare power
+            self.emit("op", "^", i)
+            self.emit("num", inner, s)
         else:
             self.emit("op", "^", i)
             self.wrapped(s, e)
@@ -211,6 +241,9 @@ class _Lexer:
             return after
         if cmd in TIMES:
             self.emit("op", TIMES[cmd], i)
+            return after
+        if cmd in COMPARE:
+            self.emit("op", COMPARE[cmd], i)
             return after
         if cmd in ("{", "}"):
             self.emit("op", "(" if cmd == "{" else ")", i)

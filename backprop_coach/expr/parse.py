@@ -6,12 +6,18 @@ is bounded (length, nesting depth, node count, literal size) before any work is 
 
 Grammar (lowest precedence first)::
 
+    compare  := expr (('>' | '<' | '>=' | '<=') expr)?     gives 1 or 0
     expr     := term (('+' | '-') term)*
-    term     := unary (('*' | '/' | '@' | '⊙' | '∘' | implicit) unary)*
+    term     := unary (('*' | '/' | '@' | '⊙' | '∘' | '·' | juxtaposition) unary)*
     unary    := ('-' | '+') unary | power
-    power    := postfix (('^' | '**') unary)?          right-associative
-    postfix  := atom ('.T' | 'ᵀ')*
-    atom     := NUMBER | NAME | FUNC "'"? '(' expr (',' expr)* ')' | '(' expr ')'
+    power    := postfix (('^' | '**') unary)?          right-associative; x^T is read in build
+    postfix  := atom ('.T' | 'ᵀ' | '^⊤')*
+    atom     := NUMBER | NAME | FUNC ("'" | '^' NUMBER)? '(' args ')' | '(' compare ')'
+    args     := compare (',' compare)* (',' 'axis=' compare)?
+
+Juxtaposition (`δ a.T`) and `·` are products whose reading (matrix, elementwise or dot product)
+is decided by shapes when the tree is built (expr.symbolic); plain text and LaTeX reach that
+one rule through the same tokens.
 
 The same module parses the small specs the commands take (`NAME=EXPR`, `NAME=RxC`,
 `NAME=KIND`, `NAME=VALUE`), so there is exactly one door for user input.
@@ -24,8 +30,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from backprop_coach.expr.errors import LimitError, ParseError, SpecError
-from backprop_coach.expr.functions import DIFFERENTIABLE, FUNCTIONS, canonical_function
+from backprop_coach.expr.functions import (
+    DIFFERENTIABLE,
+    FUNCTIONS,
+    canonical_function,
+    unknown_function,
+)
 from backprop_coach.expr.tree import (
+    COMPARISONS,
     BinOp,
     Call,
     Deriv,
@@ -50,6 +62,10 @@ _SPACES = " \t\r\n\u00a0"
 _MULTIPLY = {"*", "⊙", "∘"}
 _PRODUCT = {"·", "×"}  # matrix product when the shapes conform as matrices, else elementwise
 _MINUS = {"-", "−"}
+_SUPERSCRIPT = {ch: str(i) for i, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
+_COMPARE = {">=": ">=", "<=": "<=", "≥": ">=", "≤": "<=", ">": ">", "<": "<"}
+_TRANSPOSE_MARKS = ("ᵀ", "⊤")
+_AXIS = re.compile(r"axis\s*=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +129,46 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
             j = i + 1
             while j < n and _is_name_char(text[j]):
                 j += 1
+            axis = _AXIS.match(text, i)
+            if axis is not None and j == i + 4:  # sum(X, axis=0)
+                tokens.append(Token("op", "axis=", col))
+                i = axis.end()
+                continue
             tokens.append(Token("name", text[i:j], col))
             i = j
             continue
         if ch == "_":
             raise ParseError("names start with a letter (leading underscores are not allowed)", col)
+        if ch in _SUPERSCRIPT:  # a² is a^2
+            j = i
+            while j < n and text[j] in _SUPERSCRIPT:
+                j += 1
+            tokens.append(Token("op", "^", col))
+            tokens.append(Token("num", "".join(_SUPERSCRIPT[c] for c in text[i:j]), col))
+            i = j
+            continue
+        if ch in _TRANSPOSE_MARKS:  # xᵀ, x⊤
+            tokens.append(Token("op", ".T", col))
+            i += 1
+            continue
+        if ch == "^":  # x^⊤ and x^ᵀ are transposes too
+            j = i + 1
+            while j < n and text[j] in _SPACES:
+                j += 1
+            if j < n and text[j] in _TRANSPOSE_MARKS:
+                tokens.append(Token("op", ".T", col))
+                i = j + 1
+                continue
+        if ch == "∑":
+            tokens.append(Token("name", "sum", col))
+            i += 1
+            continue
+        two = text[i : i + 2]
+        if two in _COMPARE or ch in _COMPARE:
+            op = two if two in _COMPARE else ch
+            tokens.append(Token("op", _COMPARE[op], col))
+            i += len(op)
+            continue
         if text.startswith("**", i):
             tokens.append(Token("op", "^", col))
             i += 2
@@ -129,10 +180,6 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
         ):
             tokens.append(Token("op", ".T", col))
             i += 2
-            continue
-        if ch == "ᵀ":
-            tokens.append(Token("op", ".T", col))
-            i += 1
             continue
         if ch in _MULTIPLY:
             tokens.append(Token("op", "*", col))
@@ -189,9 +236,8 @@ INPUT_FORMATS = ("auto", "plain", "latex")
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], juxtapose: str = "*") -> None:
+    def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
-        self.juxtapose = juxtapose  # what writing two factors side by side means
         self.pos = 0
         self.depth = 0
         self.implicit = False
@@ -227,7 +273,7 @@ class _Parser:
     def parse(self) -> Node:
         if self.tok.kind == "end":
             raise ParseError("empty expression: expected a formula such as (a - y)*x", 1)
-        node = self.expr()
+        node = self.compare()
         if self.tok.kind != "end":
             if self.at_op(")"):
                 raise ParseError("unmatched ')'", self.tok.col)
@@ -235,6 +281,17 @@ class _Parser:
                 f"expected an operator or end of input, found {self.describe(self.tok)}",
                 self.tok.col,
             )
+        return node
+
+    def compare(self) -> Node:
+        node = self.expr()
+        if self.at_op(*COMPARISONS):
+            op = self.advance().text
+            node = BinOp(op, node, self.expr())
+            if self.at_op(*COMPARISONS):
+                raise ParseError(
+                    "chained comparisons are not supported: write (a < b)*(b < c)", self.tok.col
+                )
         return node
 
     def expr(self) -> Node:
@@ -257,7 +314,9 @@ class _Parser:
                 node = BinOp(op, node, self.unary())
             elif self.starts_atom():
                 self.implicit = True
-                node = BinOp(self.juxtapose, node, self.unary())
+                node = BinOp("juxt", node, self.unary())
+            elif self.at_op("'"):
+                raise ParseError(_PRIME_HELP, self.tok.col)
             else:
                 return node
 
@@ -300,10 +359,13 @@ class _Parser:
             self.advance()
             return self.name_or_call(tok)
         if self.at_op("("):
+            before = self.tokens[self.pos - 1] if self.pos else None
             self.advance()
             self.enter(tok.col)
-            node = self.expr()
+            node = self.compare()
             self.depth -= 1
+            if self.at_op(",") and before is not None and before.kind == "name":
+                raise unknown_function(before.text, before.col)  # foo(a, b): no product
             self.expect(")", f"')' to close the '(' at column {tok.col}")
             return node
         if tok.kind == "end":
@@ -312,14 +374,16 @@ class _Parser:
 
     def name_or_call(self, tok: Token) -> Node:
         func = canonical_function(tok.text)
-        prime = False
-        if self.at_op("'"):
-            if func is None:
+        if func is None:
+            if self.at_op("'"):
                 raise ParseError(
-                    f"prime notation f'(x) needs a function; '{tok.text}' is not one "
-                    f"(differentiable: {', '.join(sorted(DIFFERENTIABLE))})",
+                    f"{tok.text}' : {_PRIME_HELP}; for the derivative of an activation write "
+                    f"f'(z) with one of {', '.join(sorted(DIFFERENTIABLE))}",
                     self.tok.col,
                 )
+            return Name(tok.text, tok.col, called=self.at_op("("))
+        prime = False
+        if self.at_op("'"):
             if func not in DIFFERENTIABLE:
                 raise ParseError(
                     f"{tok.text}' is not supported; prime notation works for "
@@ -328,29 +392,42 @@ class _Parser:
                 )
             self.advance()
             prime = True
-            if not self.at_op("("):
+        exponent: Node | None = None
+        if self.at_op("^") and self.tokens[self.pos + 1].kind == "num":
+            # tanh^2(z), σ²(z): the square of the value, as every textbook writes it
+            self.advance()
+            exponent = _number(self.advance())
+        if not self.at_op("("):
+            shown = f"{tok.text}{chr(39) if prime else ''}"
+            if prime or exponent is not None:
                 raise ParseError(
-                    f"expected '(' after {tok.text}', found {self.describe(self.tok)}", self.tok.col
+                    f"expected '(' after {shown}, found {self.describe(self.tok)}", self.tok.col
                 )
-        if func is not None and self.at_op("("):
-            open_tok = self.advance()
-            self.enter(open_tok.col)
-            args = [self.expr()]
-            while self.at_op(","):
-                self.advance()
-                args.append(self.expr())
-            self.depth -= 1
-            self.expect(")", f"')' to close {tok.text}( at column {open_tok.col}")
-            arity = FUNCTIONS[func].arity
-            if len(args) != arity:
-                raise ParseError(
-                    f"{tok.text} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
-                    tok.col,
-                )
-            return Call(func, tuple(args), prime, tok.col)
-        if func is not None:
             raise ParseError(f"function {tok.text} needs its argument in parentheses", tok.col)
-        return Name(tok.text, tok.col, called=self.at_op("("))
+        open_tok = self.advance()
+        self.enter(open_tok.col)
+        info = FUNCTIONS[func]
+        args = [self.compare()]
+        while self.at_op(","):
+            self.advance()
+            if self.at_op("axis="):
+                if info.keyword != "axis":
+                    raise ParseError(f"{tok.text} takes no axis", self.tok.col)
+                self.advance()
+            args.append(self.compare())
+        self.depth -= 1
+        self.expect(")", f"')' to close {tok.text}( at column {open_tok.col}")
+        low, high = info.arity
+        if not low <= len(args) <= high:
+            raise ParseError(f"{tok.text} takes {info.arity_text()}, got {len(args)}", tok.col)
+        call: Node = Call(func, tuple(args), prime, tok.col)
+        return BinOp("^", call, exponent) if exponent is not None else call
+
+
+_PRIME_HELP = (
+    "a prime after a name or a bracket is not a transpose (the prime means f', the derivative); "
+    "for a transpose write x.T or xᵀ"
+)
 
 
 def _number(tok: Token) -> Num:
@@ -372,7 +449,7 @@ def parse(text: str, quantities: frozenset[str] | None = None, fmt: str = "auto"
 
     latex = fmt == "latex" or (fmt == "auto" and looks_like_latex(text))
     # LaTeX juxtaposition (W^\top \delta) is a product: matrix product where the shapes conform
-    parser = _Parser(tokenize_latex(text), "·") if latex else _Parser(tokenize(text, quantities))
+    parser = _Parser(tokenize_latex(text) if latex else tokenize(text, quantities))
     tree = parser.parse()
     nodes = count_nodes(tree)
     if nodes > MAX_NODES:

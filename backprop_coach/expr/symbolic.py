@@ -2,21 +2,38 @@
 
 A value is a SymPy scalar expression or an explicit `ImmutableMatrix` of them (interview-sized
 shapes, so every entry is its own expression and gradients are exact per entry). A 1x1 matrix is
-a scalar. Elementwise operations need equal shapes (a scalar combines with every entry); `@`
-needs conforming inner dimensions. Nothing here sees user text: only trees from expr.parse.
+a scalar. Elementwise operations need equal shapes, except numpy's broadcasting in two
+dimensions: a scalar combines with every entry, a 1xC row with every row of an RxC matrix and an
+Rx1 column with every column. `@` needs conforming inner dimensions.
+
+Products written side by side or with `·` are read here, where the shapes are known: the matrix
+product where the shapes conform, the dot product for `u·v` of two vectors of the same length,
+and otherwise elementwise. Each reading is recorded in a `BuildLog` so that the echo shows it.
+Nothing here sees user text: only trees from expr.parse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
 from backprop_coach.expr.errors import LimitError, NameError_, ShapeError
-from backprop_coach.expr.functions import FUNCTIONS
-from backprop_coach.expr.tree import BinOp, Call, Deriv, Name, Neg, Node, Num, Transpose
+from backprop_coach.expr.functions import CONSTANTS, lookalikes, unknown_function
+from backprop_coach.expr.tree import (
+    BinOp,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Readings,
+    Transpose,
+    to_text,
+)
 
 Value = sp.Expr | sp.ImmutableMatrix
 Shape = tuple[int, int] | None  # None for a scalar
@@ -54,7 +71,18 @@ class sigmoid(sp.Function):
 
 
 class step(sp.Function):
-    """step(z) = 1 for z>0, 0 for z<0;  step'(z) = 0 almost everywhere."""
+    """step(z) = 1 for z>0, 0 for z<=0;  step'(z) = 0 almost everywhere.
+
+    step(0) = 0 is the derivative of ReLU at 0 that PyTorch, JAX and TensorFlow use, so that
+    step(a) for a = relu(z) is relu'(z) everywhere."""
+
+    @classmethod
+    def eval(cls, z: sp.Expr) -> sp.Expr | None:
+        if z.is_positive:
+            return sp.Integer(1)
+        if z.is_nonpositive:
+            return sp.Integer(0)
+        return None
 
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{step}\left(" + printer._print(self.args[0]) + r"\right)"
@@ -109,6 +137,37 @@ class maximum(sp.Function):
         return self.args[0].is_real and self.args[1].is_real
 
 
+class minimum(sp.Function):
+    """min(a, b);  ∂/∂a = step(b-a), ∂/∂b = step(a-b)."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        a, b = self.args
+        return step(b - a) if argindex == 1 else step(a - b)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real and self.args[1].is_real
+
+
+LEAKY_SLOPE = sp.Rational(1, 100)  # PyTorch's default negative_slope
+
+
+class leaky_relu(sp.Function):
+    """leaky_relu(z, α) = z for z>0, αz otherwise;  ∂/∂z = step(z) + α(1 - step(z))."""
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = r"\operatorname{leaky\_relu}\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        z, alpha = self.args
+        if argindex == 1:
+            return step(z) + alpha * (1 - step(z))
+        return z * (1 - step(z))
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real and self.args[1].is_real
+
+
 SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sigmoid": sigmoid,
     "tanh": sp.tanh,
@@ -119,12 +178,23 @@ SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "abs": sp.Abs,
     "softplus": softplus,
     "step": step,
+    "sign": sp.sign,
+    "cosh": sp.cosh,
+    "sinh": sp.sinh,
+    "erf": sp.erf,
+}
+BINARY_FUNCTIONS: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+    "max": maximum,
+    "min": minimum,
+    "leaky_relu": leaky_relu,
 }
 
-DERIVATIVES: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+# f'(u) for prime notation; each is what sp.diff gives for the function (tested).
+DERIVATIVES: dict[str, Callable[..., sp.Expr]] = {
     "sigmoid": lambda u: sigmoid(u) * (1 - sigmoid(u)),
     "tanh": lambda u: 1 - sp.tanh(u) ** 2,
     "relu": step,
+    "leaky_relu": lambda u, alpha=LEAKY_SLOPE: step(u) + alpha * (1 - step(u)),
     "softplus": sigmoid,
     "exp": sp.exp,
     "log": lambda u: 1 / u,
@@ -151,18 +221,41 @@ def _normal(value: Value) -> Value:
     return value
 
 
+def broadcast_shape(shapes: list[Shape]) -> Shape:
+    """The shape of an elementwise result under numpy's rule in two dimensions (a scalar with
+    anything; a 1xC row or an Rx1 column with an RxC matrix), or None for all scalars. Raises
+    ShapeError naming the shapes for every other mismatch."""
+    found = list(dict.fromkeys(shape for shape in shapes if shape is not None))
+    if not found:
+        return None
+    rows = max(shape[0] for shape in found)
+    cols = max(shape[1] for shape in found)
+    if (rows, cols) in found and all(
+        r in (1, rows) and c in (1, cols) and (r, c) in ((rows, cols), (1, cols), (rows, 1))
+        for r, c in found
+    ):
+        return rows, cols
+    listed = " and ".join(shape_text(shape) for shape in shapes)
+    raise ShapeError(
+        f"shapes {listed} do not match: elementwise operands need the same shape, or a 1xC row or "
+        "an Rx1 column beside an RxC matrix (broadcasting)"
+    )
+
+
 def elementwise(fn: Callable[..., sp.Expr], *values: Value, what: str = "combine") -> Value:
-    """Apply a scalar function entry by entry; scalars combine with every entry."""
-    shapes = {shape_of(v) for v in values} - {None}
-    if len(shapes) > 1:
-        listed = " and ".join(shape_text(shape_of(v)) for v in values)
-        raise ShapeError(f"cannot {what} {listed} elementwise: shapes must match (no broadcasting)")
-    if not shapes:
+    """Apply a scalar function entry by entry, broadcasting scalars, rows and columns."""
+    try:
+        shape = broadcast_shape([shape_of(v) for v in values])
+    except ShapeError as err:
+        raise ShapeError(f"cannot {what} {err.message[7:]}") from None
+    if shape is None:
         return fn(*values)
-    rows, cols = shapes.pop()
+    rows, cols = shape
 
     def entry(v: Value, i: int, j: int) -> sp.Expr:
-        return v[i, j] if isinstance(v, sp.MatrixBase) else v
+        if not isinstance(v, sp.MatrixBase):
+            return v
+        return v[i if v.rows > 1 else 0, j if v.cols > 1 else 0]
 
     return sp.ImmutableMatrix(rows, cols, lambda i, j: fn(*(entry(v, i, j) for v in values)))
 
@@ -180,6 +273,14 @@ def _power(base: Value, exponent: Value) -> Value:
     return elementwise(sp.Pow, base, exponent, what="raise")
 
 
+def _conforms(a: Value, b: Value) -> bool:
+    return isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase) and a.cols == b.rows
+
+
+def _is_vector(v: Value) -> bool:
+    return isinstance(v, sp.MatrixBase) and 1 in v.shape
+
+
 def _matmul(left: Value, right: Value) -> Value:
     if not isinstance(left, sp.MatrixBase) or not isinstance(right, sp.MatrixBase):
         return elementwise(sp.Mul, left, right, what="multiply")
@@ -191,26 +292,92 @@ def _matmul(left: Value, right: Value) -> Value:
     return left * right
 
 
+def _dot(u: Value, v: Value) -> Value:
+    """u·v of two vectors of the same length (either orientation), or of scalars."""
+    if not isinstance(u, sp.MatrixBase) and not isinstance(v, sp.MatrixBase):
+        return u * v
+    if not (_is_vector(u) and _is_vector(v) and len(u) == len(v)):
+        raise ShapeError(
+            f"dot needs two vectors of the same length, got {shape_text(shape_of(u))} and "
+            f"{shape_text(shape_of(v))}"
+        )
+    return sp.Add(*(a * b for a, b in zip(u, v, strict=True)))
+
+
+def _entries(x: Value) -> list[sp.Expr]:
+    return list(x) if isinstance(x, sp.MatrixBase) else [x]
+
+
+def _vector(func: str, x: Value) -> Value:
+    if isinstance(x, sp.MatrixBase) and 1 not in x.shape:
+        raise ShapeError(
+            f"{func} expects a vector (a column or a row), got {shape_text(x.shape)}; for a "
+            "batch, write it per example"
+        )
+    return x
+
+
+def _axis(func: str, x: Value, axis: Value) -> Value:
+    """sum(X, axis=0) is a 1xC row, axis=1 an Rx1 column (numpy with keepdims); mean likewise."""
+    if axis not in (0, 1) or isinstance(axis, sp.MatrixBase):
+        raise ShapeError(f"{func}(X, axis=...) takes axis 0 (down the rows) or 1 (along each row)")
+    if not isinstance(x, sp.MatrixBase):
+        return x
+    rows, cols = x.shape
+    if axis == 0:
+        total = sp.ImmutableMatrix(1, cols, lambda i, j: sp.Add(*x[:, j]))
+        return total / rows if func == "mean" else total
+    total = sp.ImmutableMatrix(rows, 1, lambda i, j: sp.Add(*x[i, :]))
+    return total / cols if func == "mean" else total
+
+
+def _softmax(x: Value) -> Value:
+    if not isinstance(x, sp.MatrixBase):
+        return sp.Integer(1)
+    exps = [sp.exp(v) for v in x]
+    total = sp.Add(*exps)
+    return sp.ImmutableMatrix(*x.shape, [e / total for e in exps])
+
+
 def _call(func: str, args: list[Value], prime: bool) -> Value:
     if prime:
-        return elementwise(DERIVATIVES[func], args[0])
+        return elementwise(DERIVATIVES[func], *args, what=f"apply {func}' to")
     if func in SCALAR_FUNCTIONS:
         return elementwise(SCALAR_FUNCTIONS[func], args[0], what=f"apply {func} to")
-    if func == "max":
-        return elementwise(maximum, args[0], args[1], what="take max of")
-    (x,) = args
-    if func == "sum":
-        return sp.Add(*x) if isinstance(x, sp.MatrixBase) else x
-    if func == "mean":
-        return sp.Add(*x) / len(x) if isinstance(x, sp.MatrixBase) else x
+    if func in BINARY_FUNCTIONS:
+        if func == "leaky_relu" and len(args) == 1:
+            args = [args[0], LEAKY_SLOPE]
+        return elementwise(BINARY_FUNCTIONS[func], *args, what=f"take {func} of")
+    if func == "dot":
+        return _dot(*args)
+    if func == "outer":
+        u, v = (_vector("outer", a) for a in args)
+        left, right = _entries(u), _entries(v)
+        return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
+    x = args[0]
+    if func in ("sum", "mean"):
+        if len(args) == 2:
+            return _axis(func, x, args[1])
+        total = sp.Add(*_entries(x))
+        return total / len(_entries(x)) if func == "mean" else total
     if func == "softmax":
+        return _softmax(_vector(func, x))
+    if func == "logsumexp":
+        return sp.log(sp.Add(*(sp.exp(v) for v in _entries(x))))
+    if func == "log_softmax":
+        x = _vector(func, x)
         if not isinstance(x, sp.MatrixBase):
-            return sp.Integer(1)
-        if x.shape[1] != 1:
-            raise ShapeError(f"softmax expects a column vector, got {shape_text(x.shape)}")
-        exps = [sp.exp(v) for v in x]
-        total = sp.Add(*exps)
-        return sp.ImmutableMatrix([[e / total] for e in exps])
+            return sp.Integer(0)
+        lse = sp.log(sp.Add(*(sp.exp(v) for v in x)))
+        return x.applyfunc(lambda v: v - lse)
+    if func == "norm":
+        if not isinstance(x, sp.MatrixBase):
+            return sp.Abs(x)
+        return sp.sqrt(sp.Add(*(v**2 for v in x)))
+    if func == "trace":
+        if isinstance(x, sp.MatrixBase) and x.rows != x.cols:
+            raise ShapeError(f"trace needs a square matrix, got {shape_text(x.shape)}")
+        return x.trace() if isinstance(x, sp.MatrixBase) else x
     if func == "diag":
         if not isinstance(x, sp.MatrixBase):
             return x
@@ -234,25 +401,90 @@ class Scope:
     values: Mapping[str, Value]
     derivative: Callable[[str, str, int], Value] | None = None  # Leibniz terms, in step checking
 
-    def lookup(self, node: Name) -> Value:
-        """A name's value; Greek names also answer to their ASCII spelling (eta for η)."""
-        for candidate in (node.id, GREEK.get(node.id), GREEK_ASCII.get(node.id)):
+    def resolve(self, name: str) -> str | None:
+        """The key a name is known under; Greek names answer to their ASCII spelling too."""
+        for candidate in (name, GREEK.get(name), GREEK_ASCII.get(name)):
             if candidate is not None and candidate in self.values:
-                return self.values[candidate]
-        try:
-            return self.values[node.id]
-        except KeyError:
-            known = ", ".join(self.values) or "none"
-            if node.called:
-                funcs = ", ".join(FUNCTIONS)
-                raise NameError_(
-                    f"unknown function {node.id}; known functions: {funcs}", node.col
-                ) from None
-            raise NameError_(f"unknown name {node.id}; known: {known}", node.col) from None
+                return candidate
+        return None
+
+    def lookup(self, node: Name) -> Value:
+        """A name's value (a constant such as pi when nothing else is called that)."""
+        key = self.resolve(node.id)
+        if key is not None:
+            return self.values[key]
+        if node.id in CONSTANTS:
+            return sp.pi
+        if node.called:
+            raise unknown_function(node.id, node.col)
+        known = ", ".join(self.values) or "none"
+        message = f"unknown name {node.id}; known: {known}"
+        odd = lookalikes(node.id)
+        if odd is not None:
+            message += f" ({odd})"
+        raise NameError_(message, node.col)
 
 
-def build(node: Node, scope: Scope) -> Value:
-    """The SymPy value of a tree. Raises NameError_, ShapeError or LimitError."""
+@dataclass
+class BuildLog:
+    """What building a tree decided, for the echo: how each product written side by side or
+    with `·` was read (id of the BinOp -> "@", "*" or "dot"; "T" for x^T), and where a row or
+    column was broadcast."""
+
+    readings: Readings = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def echo(self, tree: Node) -> str:
+        """The tree printed with every reading explicit."""
+        return to_text(tree, self.readings)
+
+
+_STRETCH = {"+": "added to", "-": "subtracted from", "*": "multiplying", "/": "dividing"}
+
+
+def _note_broadcast(op: str, left: Node, a: Value, right: Node, b: Value, log: BuildLog) -> None:
+    """Say where a row or column was stretched over a matrix (`b (1x2) added to every row of
+    X @ W (4x2)`)."""
+    sa, sb = shape_of(a), shape_of(b)
+    if sa is None or sb is None or sa == sb:
+        return
+    (small, s_shape), (big, b_shape) = sorted([(left, sa), (right, sb)], key=lambda p: p[1])
+    along = "row" if s_shape[0] == 1 else "column"
+    verb = "minus" if op == "-" and small is left else _STRETCH.get(op, f"compared ({op}) with")
+    log.notes.append(
+        f"{to_text(small, log.readings)} ({shape_text(s_shape)}) {verb} every {along} of "
+        f"{to_text(big, log.readings)} ({shape_text(b_shape)}) (broadcasting)"
+    )
+
+
+def _product(op: str, a: Value, b: Value) -> tuple[str, Value]:
+    """A product written side by side ("juxt") or with `·`: the reading taken and its value."""
+    if _conforms(a, b):
+        return "@", _matmul(a, b)
+    if op == "·" and _is_vector(a) and _is_vector(b) and len(a) == len(b):  # type: ignore[arg-type]
+        return "dot", _dot(a, b)
+    return "*", elementwise(sp.Mul, a, b, what="multiply")
+
+
+_COMPARISON: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+    ">": lambda u, v: step(u - v),
+    "<": lambda u, v: step(v - u),
+    ">=": lambda u, v: 1 - step(v - u),
+    "<=": lambda u, v: 1 - step(u - v),
+}
+_ELEMENTWISE: dict[str, tuple[Callable[[sp.Expr, sp.Expr], sp.Expr], str]] = {
+    "+": (sp.Add, "add"),
+    "-": (lambda u, v: u - v, "subtract"),
+    "*": (sp.Mul, "multiply"),
+    "/": (lambda u, v: u / v, "divide"),
+    **{op: (fn, "compare") for op, fn in _COMPARISON.items()},
+}
+
+
+def build(node: Node, scope: Scope, log: BuildLog | None = None) -> Value:
+    """The SymPy value of a tree. Raises NameError_, ShapeError or LimitError. With `log`,
+    records how products and `^T` were read and where shapes were broadcast."""
+    log = log if log is not None else BuildLog()
     match node:
         case Num(_, value):
             return sp.Rational(value.numerator, value.denominator)
@@ -261,41 +493,48 @@ def build(node: Node, scope: Scope) -> Value:
         case Deriv(num, den, col):
             if scope.derivative is None:
                 raise NameError_(
-                    f"Leibniz terms such as ∂{num}/∂{den} are understood in step-by-step checking "
-                    "(check --steps); here write the derivative out",
+                    f"∂{num}/∂{den} is a Leibniz term: that is the chain rule itself, not an "
+                    "answer; write out each factor (for example (a - y)*a*(1 - a)*x). Leibniz "
+                    "terms are understood line by line in check --steps",
                     col,
                 )
             return _normal(scope.derivative(num, den, col))
         case Neg(operand):
-            return _normal(-build(operand, scope))
+            return _normal(-build(operand, scope, log))
         case Transpose(operand):
-            value = build(operand, scope)
+            value = build(operand, scope, log)
             return _normal(value.T) if isinstance(value, sp.MatrixBase) else value
         case Call(func, args, prime):
-            return _normal(_call(func, [build(a, scope) for a in args], prime))
+            return _normal(_call(func, [build(a, scope, log) for a in args], prime))
+        case BinOp("^", left, Name("T") as t):
+            base = build(left, scope, log)
+            if scope.resolve("T") is None:  # x^T: the transpose, as textbooks write it
+                log.readings[id(node)] = "T"
+                return _normal(base.T) if isinstance(base, sp.MatrixBase) else base
+            if isinstance(base, sp.MatrixBase):
+                shown = to_text(left)
+                raise ShapeError(
+                    f"{shown}^T is ambiguous because T is a name here: write {shown}.T (or "
+                    f"{shown}ᵀ) for the transpose; for a power, call the exponent something "
+                    "other than T"
+                )
+            return _normal(_power(base, scope.lookup(t)))
         case BinOp(op, left, right):
-            a, b = build(left, scope), build(right, scope)
-            if op == "+":
-                return _normal(elementwise(sp.Add, a, b, what="add"))
-            if op == "-":
-                return _normal(elementwise(lambda u, v: u - v, a, b, what="subtract"))
-            if op == "*":
-                return _normal(elementwise(sp.Mul, a, b, what="multiply"))
-            if op == "/":
-                return _normal(elementwise(lambda u, v: u / v, a, b, what="divide"))
+            a, b = build(left, scope, log), build(right, scope, log)
+            if op in ("juxt", "·"):
+                reading, value = _product(op, a, b)
+                log.readings[id(node)] = reading
+                if reading == "*":
+                    _note_broadcast("*", left, a, right, b, log)
+                return _normal(value)
             if op == "^":
                 return _normal(_power(a, b))
             if op == "@":
                 return _normal(_matmul(a, b))
-            if op == "·":  # a product as written in math: matrix product where it conforms
-                conforms = (
-                    isinstance(a, sp.MatrixBase)
-                    and isinstance(b, sp.MatrixBase)
-                    and a.shape[1] == b.shape[0]
-                )
-                return _normal(
-                    _matmul(a, b) if conforms else elementwise(sp.Mul, a, b, what="multiply")
-                )
+            fn, what = _ELEMENTWISE[op]
+            value = elementwise(fn, a, b, what=what)
+            _note_broadcast(op, left, a, right, b, log)
+            return _normal(value)
     raise TypeError(f"not a node: {node!r}")  # pragma: no cover
 
 

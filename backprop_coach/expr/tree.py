@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -28,7 +28,10 @@ class Neg:
 
 @dataclass(frozen=True, slots=True)
 class BinOp:
-    op: str  # + - * / ^ @ ·   (* is elementwise on matrices; · is @ where shapes conform, else *)
+    op: str  # + - * / ^ @ · juxt > < >= <=
+    # * is elementwise; @ the matrix product; · (written ·, ×, \cdot) and juxt (factors side
+    # by side) are @ where the shapes conform, otherwise elementwise, and · of two vectors of
+    # the same length is their dot product; the comparisons give 1 or 0.
     left: Node
     right: Node
 
@@ -92,13 +95,30 @@ def names(node: Node) -> list[Name]:
     return list(seen.values())
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "·": 2, "neg": 3, "^": 4, "T": 5, "atom": 6}
+COMPARISONS = (">", "<", ">=", "<=")
+PRODUCTS = ("*", "/", "@", "·", "juxt", "dot")
+_PRECEDENCE = {
+    ">": 0, "<": 0, ">=": 0, "<=": 0, "+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "·": 2, "juxt": 2,
+    "dot": 2, "neg": 3, "^": 4, "T": 5, "atom": 6,
+}  # fmt: skip
+
+# How a product was read, once shapes are known: id(BinOp) -> "@", "*" or "dot"; and "T" for a
+# `^T` that is a transpose. Written by expr.symbolic.build, read by the printers.
+Readings = dict[int, str]
 
 
-def _prec(node: Node) -> int:
+def _op(node: BinOp, readings: Readings | None) -> str:
+    if readings is not None and id(node) in readings:
+        return readings[id(node)]
+    return node.op
+
+
+def _prec(node: Node, readings: Readings | None = None) -> int:
     match node:
-        case BinOp(op, _, _):
-            return _PRECEDENCE[op]
+        case BinOp():
+            if readings is not None and readings.get(id(node)) == "T":
+                return _PRECEDENCE["T"]
+            return _PRECEDENCE[_op(node, readings)]
         case Neg():
             return _PRECEDENCE["neg"]
         case Transpose():
@@ -106,26 +126,38 @@ def _prec(node: Node) -> int:
     return _PRECEDENCE["atom"]
 
 
-def to_text(node: Node) -> str:
+def _call_args(func: str, args: tuple[Node, ...], show: Callable[[Node], str]) -> str:
+    parts = [show(a) for a in args]
+    if func in ("sum", "mean") and len(parts) == 2:
+        parts[1] = "axis=" + parts[1]
+    return ", ".join(parts)
+
+
+def to_text(node: Node, readings: Readings | None = None) -> str:
     """Print the tree back in the plain language with explicit operators and minimal parentheses:
-    the "read as" echo that shows a learner how their input was understood."""
+    the "read as" echo that shows a learner how their input was understood. With `readings`
+    (from building it), every product shows the reading taken: `@`, `*` (elementwise) or
+    dot(u, v); `x^T` shows as x.T."""
+
+    def text(child: Node) -> str:
+        return to_text(child, readings)
 
     def wrap(child: Node, need: int) -> str:
-        text = to_text(child)
-        return f"({text})" if _prec(child) < need else text
+        return f"({text(child)})" if _prec(child, readings) < need else text(child)
 
     def mixed(child: Node, op: str, need: int) -> str:
         # (W.T @ δ)*f'(z): bracket @ inside * and * inside @ although they bind alike.
-        mixes = op in "*/@·" and isinstance(child, BinOp) and child.op in "*/@·"
-        if mixes and (child.op in "@·") != (op in "@·"):
-            return f"({to_text(child)})"
+        if op in PRODUCTS and isinstance(child, BinOp):
+            inner = _op(child, readings)
+            if inner in PRODUCTS and (inner in ("@", "·", "juxt")) != (op in ("@", "·", "juxt")):
+                return f"({text(child)})"
         return wrap(child, need)
 
     match node:
-        case Num(text, _):
-            return text
-        case Name(id):
-            return id
+        case Num(value_text, _):
+            return value_text
+        case Name(id_):
+            return id_
         case Neg(operand):
             return "-" + wrap(operand, _PRECEDENCE["neg"] + (1 if isinstance(operand, Neg) else 0))
         case Transpose(operand):
@@ -133,13 +165,20 @@ def to_text(node: Node) -> str:
         case Deriv(num, den):
             return f"∂{num}/∂{den}"
         case Call(func, args, prime):
-            return f"{func}{chr(39) if prime else ''}(" + ", ".join(map(to_text, args)) + ")"
-        case BinOp(op, left, right):
+            return f"{func}{chr(39) if prime else ''}(" + _call_args(func, args, text) + ")"
+        case BinOp(_, left, right):
+            op = _op(node, readings)
+            if op == "T":
+                return wrap(left, _PRECEDENCE["atom"]) + ".T"
+            if op == "dot":
+                return f"dot({text(left)}, {text(right)})"
             p = _PRECEDENCE[op]
             if op == "^":  # right-associative
                 return f"{wrap(left, p + 1)}^{wrap(right, p)}"
-            right_need = p + 1 if op in "-/@*·" else p
-            sep = " " if op in "+-@" else ""
+            right_need = p + 1 if op in ("-", "/", "@", "*", "·", "juxt") else p
+            if op == "juxt":
+                return f"{mixed(left, op, p)} {mixed(right, op, right_need)}"
+            sep = " " if op in ("+", "-", "@", *COMPARISONS) else ""
             return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
     raise TypeError(f"not a node: {node!r}")
 
@@ -147,7 +186,7 @@ def to_text(node: Node) -> str:
 _LATEX_FUNCS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "exp": r"\exp", "log": r"\log"}
 _LATEX_GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta",
-    "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho", "τ": r"\tau", "φ": r"\phi",
+    "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho", "τ": r"\tau", "φ": r"\phi", "π": r"\pi", "σ": r"\sigma",
 }  # fmt: skip
 
 
@@ -164,19 +203,22 @@ def _latex_name(name: str) -> str:
     return f"{head}_{{{sub}}}" if sub else head
 
 
-def to_latex(node: Node, elementwise: str = r"\odot") -> str:
+def to_latex(node: Node, elementwise: str = r"\odot", readings: Readings | None = None) -> str:
     """The tree as LaTeX, for pasting into notes: @ and · as juxtaposition, * as `elementwise`
-    (⊙ for matrices, \\cdot for scalars), .T as ^\\top."""
+    (⊙ for matrices, \\cdot for scalars), .T as ^\\top; `readings` as in to_text."""
+
+    def latex(child: Node) -> str:
+        return to_latex(child, elementwise, readings)
 
     def wrap(child: Node, need: int) -> str:
-        text = to_latex(child, elementwise)
-        return rf"\left({text}\right)" if _prec(child) < need else text
+        text = latex(child)
+        return rf"\left({text}\right)" if _prec(child, readings) < need else text
 
     match node:
         case Num(text, _):
             return text
-        case Name(id):
-            return _latex_name(id)
+        case Name(id_):
+            return _latex_name(id_)
         case Deriv(num, den):
             return rf"\frac{{\partial {_latex_name(num)}}}{{\partial {_latex_name(den)}}}"
         case Neg(operand):
@@ -185,15 +227,23 @@ def to_latex(node: Node, elementwise: str = r"\odot") -> str:
             return wrap(operand, _PRECEDENCE["atom"]) + r"^\top"
         case Call(func, args, prime):
             name = _LATEX_FUNCS.get(func, rf"\operatorname{{{func}}}")
-            inner = ", ".join(to_latex(a, elementwise) for a in args)
+            inner = _call_args(func, args, latex)
             return rf"{name}{chr(39) if prime else ''}\left({inner}\right)"
-        case BinOp(op, left, right):
+        case BinOp(_, left, right):
+            op = _op(node, readings)
+            if op == "T":
+                return wrap(left, _PRECEDENCE["atom"]) + r"^\top"
             p = _PRECEDENCE[op]
+            if op == "dot":
+                return rf"{wrap(left, p)} \cdot {wrap(right, p + 1)}"
             if op == "/":
-                return rf"\frac{{{to_latex(left, elementwise)}}}{{{to_latex(right, elementwise)}}}"
+                return rf"\frac{{{latex(left)}}}{{{latex(right)}}}"
             if op == "^":
-                return f"{wrap(left, p + 1)}^{{{to_latex(right, elementwise)}}}"
-            right_need = p + 1 if op in "-*@·" else p
-            sep = {"+": " + ", "-": " - ", "*": f" {elementwise} ", "@": " ", "·": " "}[op]
+                return f"{wrap(left, p + 1)}^{{{latex(right)}}}"
+            right_need = p + 1 if op in ("-", "*", "@", "·", "juxt") else p
+            sep = {
+                "+": " + ", "-": " - ", "*": f" {elementwise} ", "@": " ", "·": " ", "juxt": " ",
+                ">": " > ", "<": " < ", ">=": r" \geq ", "<=": r" \leq ",
+            }[op]  # fmt: skip
             return f"{wrap(left, p)}{sep}{wrap(right, right_need)}"
     raise TypeError(f"not a node: {node!r}")

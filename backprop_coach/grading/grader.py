@@ -15,7 +15,14 @@ import sympy as sp
 
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
 from backprop_coach.expr.parse import parse
-from backprop_coach.expr.symbolic import build, free_entries, rewrite_exp, shape_of, shape_text
+from backprop_coach.expr.symbolic import (
+    BuildLog,
+    build,
+    free_entries,
+    rewrite_exp,
+    shape_of,
+    shape_text,
+)
 from backprop_coach.expr.tree import to_latex, to_text
 from backprop_coach.grading.diagnosis import (
     Finding,
@@ -33,6 +40,7 @@ POINTS = 24
 MIN_POINTS = 8
 SYMBOLIC_BUDGET = 0.25  # seconds
 SYMBOLIC_MAX_OPS = 120
+LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
 
 def check(problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto") -> Verdict:
@@ -57,23 +65,26 @@ def grade(
     expression, when given). `compare` maps labels to other expressions (known mistakes, a
     previous attempt); those the claim equals at every sample point are listed in
     details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking)."""
+    if quantities is None:  # a Leibniz term dL/da is recognised, to say it is no answer
+        quantities = frozenset([*setting.scope.values, *LOSS_NAMES])
     try:
         parsed = parse(claim_text, quantities, fmt)
     except ExprError as err:
         return invalid(str(err))
-    read_as = to_text(parsed.tree)
     truth_display = setting.truth_display
     truth_text = str(truth_display)
+    log = BuildLog()
     details: dict[str, object] = {
-        "read_as": read_as,
         "implicit": parsed.implicit,
         "truth_pretty": setting.truth_pretty,
         "wrt": setting.problem.wrt,
         "wrt_shape": shape_text(setting.wrt_shape),
+        "notes": log.notes,
     }
     try:
-        claim = build(parsed.tree, setting.scope)
+        claim = build(parsed.tree, setting.scope, log)
     except ShapeError as err:
+        read_as = details["read_as"] = log.echo(parsed.tree)
         return Verdict(
             INCORRECT,
             "shape_error",
@@ -83,11 +94,12 @@ def grade(
             details,
         )
     except ExprError as err:
-        return invalid(str(err), read_as)
+        return invalid(str(err), to_text(parsed.tree))
+    read_as = details["read_as"] = log.echo(parsed.tree)
     if not isinstance(claim, sp.MatrixBase):
         details["claim_pretty"] = pretty(setting.display(claim))
     matrices = bool(setting.problem.shapes)
-    details["claim_latex"] = to_latex(parsed.tree, r"\odot" if matrices else r"\cdot")
+    details["claim_latex"] = to_latex(parsed.tree, r"\odot" if matrices else r"\cdot", log.readings)
     details["truth_latex"] = setting.truth_latex
     details["claim_shape"] = shape_text(shape_of(claim))
 

@@ -7,12 +7,22 @@ numerically stable way, and it never generates or executes code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy as sp
 
-from backprop_coach.expr.symbolic import Value, maximum, relu, sigmoid, softplus, step
+from backprop_coach.expr.symbolic import (
+    Value,
+    leaky_relu,
+    maximum,
+    minimum,
+    relu,
+    sigmoid,
+    softplus,
+    step,
+)
 
 Array = np.ndarray
 
@@ -22,7 +32,10 @@ def _sigmoid(z: Array) -> Array:
 
 
 def _step(z: Array) -> Array:
-    return np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))
+    return np.where(z > 0, 1.0, 0.0)  # step(0) = 0, as relu'(0) in PyTorch, JAX, TensorFlow
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
 
 
 _UNARY: dict[type, Callable[[Array], Array]] = {
@@ -33,12 +46,20 @@ _UNARY: dict[type, Callable[[Array], Array]] = {
     sp.sign: np.sign,
     sp.sinh: np.sinh,
     sp.cosh: np.cosh,
+    sp.erf: lambda z: _erf(z).astype(float),
     sigmoid: _sigmoid,
     relu: lambda z: np.maximum(z, 0.0),
     step: _step,
     sp.Heaviside: _step,
     softplus: lambda z: np.logaddexp(0.0, z),
     sp.DiracDelta: np.zeros_like,  # derivative of a step: zero almost everywhere
+}
+
+
+_BINARY: dict[type, Callable[[Array, Array], Array]] = {
+    maximum: np.maximum,
+    minimum: np.minimum,
+    leaky_relu: lambda z, alpha: np.where(z > 0, z, alpha * z),
 }
 
 
@@ -77,8 +98,8 @@ def evaluate(expr: sp.Expr, env: Mapping[sp.Symbol, Array], size: int) -> Array:
                 result = np.power(ev(base), ev(exponent))
         elif type(e) in _UNARY:
             result = _UNARY[type(e)](ev(e.args[0]))
-        elif isinstance(e, maximum):
-            result = np.maximum(ev(e.args[0]), ev(e.args[1]))
+        elif type(e) in _BINARY:
+            result = _BINARY[type(e)](ev(e.args[0]), ev(e.args[1]))
         elif isinstance(e, sp.Piecewise):
             result = np.full(size, np.nan)
             for piece, cond in reversed(e.args):

@@ -17,9 +17,10 @@ import numpy as np
 import sympy as sp
 
 from backprop_coach.expr.errors import ShapeError, SpecError
-from backprop_coach.expr.functions import DIFFERENTIABLE
+from backprop_coach.expr.functions import CONSTANTS, DIFFERENTIABLE, unknown_function
 from backprop_coach.expr.parse import Parsed, parse
 from backprop_coach.expr.symbolic import (
+    BuildLog,
     Scope,
     Shape,
     Value,
@@ -29,7 +30,7 @@ from backprop_coach.expr.symbolic import (
     shape_text,
     symbols_for,
 )
-from backprop_coach.expr.tree import BinOp, Call, Node, Num, names, to_text, walk
+from backprop_coach.expr.tree import BinOp, Call, Name, Node, Num, children, to_text, walk
 from backprop_coach.grading.numeric import evaluate, evaluate_value
 from backprop_coach.grading.sampling import sample
 
@@ -83,6 +84,10 @@ class Setting:
     truth: Value
     factors: list[Factor]
     let_trees: dict[str, Parsed]
+    # how the loss and each let were read (products, transposes explicit) and what was broadcast
+    loss_read_as: str = ""
+    lets_read_as: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def wrt_shape(self) -> Shape:
@@ -95,7 +100,7 @@ class Setting:
             for n, v in self.primaries.items()
         ]
         rows += [
-            (n, shape_text(shape_of(v)), "= " + to_text(self.let_trees[n].tree))
+            (n, shape_text(shape_of(v)), "= " + self.lets_read_as[n])
             for n, v in self.lets.items()
         ]
         return rows
@@ -160,14 +165,52 @@ def _bind(env: dict[sp.Symbol, np.ndarray], value: Value, draws: np.ndarray) -> 
         env[value] = draws[:, 0, 0]
 
 
-def primary_names(trees: list[Node], lets: Collection[str]) -> list[str]:
-    """Every name used that no let defines, in order of first appearance."""
+def primary_names(
+    trees: list[Node], lets: Collection[str], declared: Collection[str] = ()
+) -> list[str]:
+    """Every name used that no let defines, in order of first appearance. The T of `x^T` and a
+    constant such as pi are not names unless declared (given a shape or a domain)."""
     order: list[str] = []
     for tree in trees:
-        for node in names(tree):
+        for node in _names_used(tree, declared):
             if node.id not in lets and node.id not in order:
                 order.append(node.id)
     return order
+
+
+def _names_used(tree: Node, declared: Collection[str]) -> list[Name]:
+    found: list[Name] = []
+    stack: list[Node] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinOp) and node.op == "^" and node.right == Name("T"):
+            if "T" not in declared:
+                stack.append(node.left)
+                continue
+        if isinstance(node, Name) and not (node.id in CONSTANTS and node.id not in declared):
+            found.append(node)
+        stack.extend(reversed(children(node)))
+    return found
+
+
+def declared_names(problem: Problem) -> set[str]:
+    """Names the problem declares (a shape, a domain, a let, or --wrt): only these may be
+    written like a call, `W(x + b)`, and read as a product."""
+    return {*problem.shapes, *problem.domains, *(n for n, _ in problem.lets), problem.wrt}
+
+
+def _check_calls(trees: list[Node], known: Collection[str]) -> None:
+    """`name(...)` with a name that is no function and no declared quantity is an unknown
+    function (`sigmod(z)`, `cosch(x)`), never silently a product."""
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, Name) and node.called and node.id not in known:
+                err = unknown_function(node.id, node.col)
+                err.message += (
+                    f"; for a product write {node.id}*(...), or declare {node.id} with "
+                    "--shape or --domain"
+                )
+                raise err
 
 
 def primary_symbols(problem: Problem, order: list[str]) -> dict[str, Value]:
@@ -182,7 +225,10 @@ def build_setting(problem: Problem) -> Setting:
     if len(let_trees) != len(problem.lets):
         raise SpecError("each --let name may be defined only once")
 
-    order = primary_names([*(p.tree for p in let_trees.values()), loss_tree.tree], let_trees)
+    declared = declared_names(problem)
+    trees = [*(p.tree for p in let_trees.values()), loss_tree.tree]
+    _check_calls(trees, declared)
+    order = primary_names(trees, let_trees, declared)
     for option, mapping in (("--shape", problem.shapes), ("--domain", problem.domains)):
         for name in mapping:
             if name in let_trees and option == "--domain":
@@ -200,8 +246,11 @@ def build_setting(problem: Problem) -> Setting:
     lets: dict[str, Value] = {}
     wrt_value: Value | None = primaries.get(problem.wrt)
     wrt_definition: Value | None = None
+    lets_read_as: dict[str, str] = {}
+    log = BuildLog()
     for name, parsed in let_trees.items():
-        value = build(parsed.tree, Scope(scope_values))
+        value = build(parsed.tree, Scope(scope_values), log)
+        lets_read_as[name] = log.echo(parsed.tree)
         if name in problem.shapes and problem.shapes[name] != (shape_of(value) or (1, 1)):
             raise SpecError(
                 f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
@@ -218,7 +267,7 @@ def build_setting(problem: Problem) -> Setting:
         raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
     scope = Scope(scope_values)
 
-    loss = build(loss_tree.tree, scope)
+    loss = build(loss_tree.tree, scope, log)
     if isinstance(loss, sp.MatrixBase):
         raise ShapeError(
             f"the loss must be a scalar but it is {shape_text(loss.shape)}; "
@@ -233,7 +282,19 @@ def build_setting(problem: Problem) -> Setting:
 
     factors = _factors(loss_tree, let_trees, primaries, lets, scope)
     return Setting(
-        problem, primaries, lets, scope, loss, wrt_value, wrt_definition, truth, factors, let_trees
+        problem,
+        primaries,
+        lets,
+        scope,
+        loss,
+        wrt_value,
+        wrt_definition,
+        truth,
+        factors,
+        let_trees,
+        log.echo(loss_tree.tree),
+        lets_read_as,
+        log.notes,
     )
 
 
@@ -298,7 +359,8 @@ def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:
     """(name, shape, domain or definition) for every name of a problem, without SymPy work:
     what a learner may use in an answer."""
     lets = dict(problem.lets)
-    order = primary_names([parse(text).tree for text in [*lets.values(), problem.loss]], lets)
+    trees = [parse(text).tree for text in [*lets.values(), problem.loss]]
+    order = primary_names(trees, lets, declared_names(problem))
 
     def shape(name: str) -> str:
         r, c = problem.shapes.get(name, (1, 1))

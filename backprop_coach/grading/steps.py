@@ -14,17 +14,16 @@ from backprop_coach.expr.errors import ExprError, NameError_
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, symbols_for
 from backprop_coach.expr.tree import Deriv
-from backprop_coach.grading.grader import grade
+from backprop_coach.grading.grader import LOSS_NAMES, grade
 from backprop_coach.grading.problem import (
     Problem,
     Setting,
     build_setting,
+    declared_names,
     primary_names,
     primary_symbols,
 )
 from backprop_coach.grading.verdict import CORRECT, INVALID
-
-LOSS_NAMES = ("L", "E", "C", "J")
 
 
 @dataclass
@@ -111,7 +110,9 @@ class _Leibniz:
 
     def _values(self, den: str | None, symbol: Value | None) -> dict[str, Value]:
         """Every name's value, in order, with den (if given) standing as `symbol`."""
-        order = primary_names([*self.trees.values(), self.loss], self.lets)
+        order = primary_names(
+            [*self.trees.values(), self.loss], self.lets, declared_names(self.problem)
+        )
         values: dict[str, Value] = primary_symbols(self.problem, order)
         if den is not None and den in values:
             values[den] = symbol  # type: ignore[assignment]
