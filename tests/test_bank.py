@@ -205,7 +205,10 @@ def test_check_question(runner: CliRunner) -> None:
     )
     data = json.loads(wrong.output)
     assert wrong.exit_code == 1
-    assert set(data) == {"verdict", "diagnosis", "message", "claim", "truth"}
+    assert set(data) == {
+        *("verdict", "diagnosis", "message", "claim", "truth"),
+        *("loss_read_as", "lets_read_as", "notes"),
+    }
     assert data["diagnosis"] == "missing_factor"
     assert "You dropped σ'(z)" in data["message"]  # the question's tailored feedback
     bad = runner.invoke(app, ["check", "--question", "sigmoid-neuron-dw", "--answer", "(a - y"])

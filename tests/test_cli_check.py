@@ -45,10 +45,17 @@ def test_incorrect_claim_exits_1_with_diagnosis(runner: CliRunner) -> None:
 def test_json_has_exactly_the_contract_fields(runner: CliRunner) -> None:
     code, data = run_json(runner, *NEURON, "--claim", "(y - a)*a*(1 - a)*x")
     assert code == 1
-    assert set(data) == {"verdict", "diagnosis", "message", "claim", "truth"}
+    assert set(data) == {
+        *("verdict", "diagnosis", "message", "claim", "truth"),
+        *("loss_read_as", "lets_read_as", "notes"),
+    }
     assert data["verdict"] == "incorrect"
     assert data["diagnosis"] == "sign_flip"
     assert data["claim"] == "(y - a)*a*(1 - a)*x"
+    # the problem is echoed as read, so a typo in it shows before the verdict
+    assert data["loss_read_as"] == "(a - y)^2/2"
+    assert data["lets_read_as"] == {"z": "w*x + b", "a": "sigmoid(z)"}
+    assert data["notes"] == []
 
 
 def test_invalid_exits_2(runner: CliRunner) -> None:

@@ -80,6 +80,9 @@ def grade(
         "wrt": setting.problem.wrt,
         "wrt_shape": shape_text(setting.wrt_shape),
         "notes": log.notes,
+        "loss_read_as": setting.loss_read_as,
+        "lets_read_as": setting.lets_read_as,
+        "problem_notes": setting.notes,
     }
     try:
         claim = build(parsed.tree, setting.scope, log)

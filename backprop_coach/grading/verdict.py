@@ -34,10 +34,21 @@ class Verdict:
         return {CORRECT: 0, INCORRECT: 1}.get(self.verdict, 2)
 
     def to_json(self) -> dict[str, Any]:
+        """verdict, diagnosis, message, claim (as read) and truth; and, once the problem was
+        read, loss_read_as, lets_read_as and the broadcasting notes of problem and claim."""
         data = asdict(self)
-        data.pop("details")
+        details = data.pop("details")
+        if "loss_read_as" in details:
+            data["loss_read_as"] = details["loss_read_as"]
+            data["lets_read_as"] = details["lets_read_as"]
+            data["notes"] = broadcast_notes(details)
         return data
 
 
 def invalid(message: str, claim: str = "") -> Verdict:
     return Verdict(INVALID, None, message, claim, "")
+
+
+def broadcast_notes(details: dict[str, Any]) -> list[str]:
+    """Where the problem and the claim broadcast a row or a column, each said once."""
+    return list(dict.fromkeys([*details.get("problem_notes", []), *details.get("notes", [])]))

@@ -9,7 +9,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict
+from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, broadcast_notes
 
 STYLES = {CORRECT: ("✓", "bold green"), INCORRECT: ("✗", "bold red")}
 
@@ -21,8 +21,28 @@ def render_read_as(verdict: Verdict) -> RenderableType:
     return line
 
 
+def render_problem(verdict: Verdict) -> RenderableType | None:
+    """How the loss and every let were read, so a typo in the problem shows before the verdict;
+    and where a row or column was broadcast."""
+    d = verdict.details
+    if "loss_read_as" not in d:
+        return None
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    grid.add_row("loss", Text(f"L = {d['loss_read_as']}"))
+    for name, text in d["lets_read_as"].items():
+        grid.add_row("let", Text(f"{name} = {text}"))
+    for note in broadcast_notes(d):
+        grid.add_row("note", Text(note))
+    return Padding(grid, (0, 0, 1, 0))
+
+
 def render_verdict(verdict: Verdict, show_truth: bool = True) -> RenderableType:
     parts: list[RenderableType] = []
+    problem = render_problem(verdict) if show_truth else None
+    if problem is not None:
+        parts.append(problem)
     if verdict.claim:
         parts.append(render_read_as(verdict))
     d = verdict.details
