@@ -166,7 +166,7 @@ def test_arbitrary_text_parses_or_raises_our_error(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="xyzW+-*/^@().T'σ 0123456789e", max_size=40))
+@given(st.text(alphabet="xyzW+-*/^@().T'σ 0123456789e<>=,·⊤ᵀ²Σ", max_size=40))
 def test_operator_soup_parses_or_raises_our_error(text: str) -> None:
     try:
         parsed = parse(text)

@@ -175,7 +175,9 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             p = _PRECEDENCE[op]
             if op == "^":  # right-associative
                 return f"{wrap(left, p + 1)}^{wrap(right, p)}"
-            right_need = p + 1 if op in ("-", "/", "@", "*", "·", "juxt") else p
+            right_need = p + 1 if op in ("-", "/", "@", "*", "·", "juxt", *COMPARISONS) else p
+            if op in COMPARISONS:  # (a > b) > c keeps its brackets
+                return f"{wrap(left, p + 1)} {op} {wrap(right, right_need)}"
             if op == "juxt":
                 return f"{mixed(left, op, p)} {mixed(right, op, right_need)}"
             sep = " " if op in ("+", "-", "@", *COMPARISONS) else ""

@@ -16,8 +16,13 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from backprop_coach.expr.errors import ShapeError, SpecError
-from backprop_coach.expr.functions import CONSTANTS, DIFFERENTIABLE, unknown_function
+from backprop_coach.expr.errors import NameError_, ShapeError, SpecError
+from backprop_coach.expr.functions import (
+    CONSTANTS,
+    DIFFERENTIABLE,
+    lookalikes,
+    unknown_function,
+)
 from backprop_coach.expr.parse import Parsed, parse
 from backprop_coach.expr.symbolic import (
     BuildLog,
@@ -201,9 +206,13 @@ def declared_names(problem: Problem) -> set[str]:
 
 def _check_calls(trees: list[Node], known: Collection[str]) -> None:
     """`name(...)` with a name that is no function and no declared quantity is an unknown
-    function (`sigmod(z)`, `cosch(x)`), never silently a product."""
+    function (`sigmod(z)`, `cosch(x)`), never silently a product; and a name typed with a
+    lookalike letter (Cyrillic а) is refused, since the answer's Latin a would never match it."""
     for tree in trees:
         for node in walk(tree):
+            odd = lookalikes(node.id) if isinstance(node, Name) else None
+            if odd is not None:
+                raise NameError_(odd, node.col)
             if isinstance(node, Name) and node.called and node.id not in known:
                 err = unknown_function(node.id, node.col)
                 err.message += (

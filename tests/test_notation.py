@@ -1,0 +1,357 @@
+"""The notation learners write: products side by side, transposes, primes and powers of
+functions, the functions of common losses, broadcasting, axis sums, comparisons, and the errors
+that teach. Every value and derivative is compared with an independent oracle: numpy written
+here, finite differences, or sympy.diff of a definition written out by hand."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from backprop_coach.expr.errors import ExprError, NameError_, ParseError, ShapeError
+from backprop_coach.expr.parse import parse
+from backprop_coach.expr.symbolic import BuildLog, Scope, build, symbols_for
+from backprop_coach.grading.grader import check
+from backprop_coach.grading.numeric import evaluate_value
+from backprop_coach.grading.problem import Problem, build_setting
+
+RNG = np.random.default_rng(7)
+ROW = {"X": (4, 3), "W": (3, 2), "b": (1, 2), "Y": (4, 2)}  # PyTorch layout: a batch of rows
+ROW_LOSS = "sum((X@W + b - Y)^2)/2"
+
+
+def scope_of(shapes: dict[str, tuple[int, int]], scalars: tuple[str, ...] = ()) -> Scope:
+    values = {n: symbols_for(n, s) for n, s in shapes.items()}
+    values.update({n: sp.Symbol(n, real=True) for n in scalars})
+    return Scope(values)
+
+
+def read(text: str, scope: Scope) -> tuple[str, object, BuildLog]:
+    log, tree = BuildLog(), parse(text).tree
+    value = build(tree, scope, log)
+    return log.echo(tree), value, log
+
+
+def numbers(value: object, scope: Scope, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """The value at one point, with every name's entries taken from `draws`."""
+    env: dict[sp.Symbol, np.ndarray] = {}
+    for name, symbol in scope.values.items():
+        entries = list(symbol) if isinstance(symbol, sp.MatrixBase) else [symbol]
+        for s, v in zip(entries, np.ravel(draws[name]), strict=True):
+            env[s] = np.array([v])
+    return evaluate_value(value, env, 1)[0]  # type: ignore[arg-type]
+
+
+# -- 1. products ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "echo"),
+    [
+        ("(A - Y) X.T", "(A - Y) @ X.T"),  # matrices side by side: the matrix product
+        ("(A - Y)·X.T", "(A - Y) @ X.T"),
+        ("2 X", "2*X"),  # a scalar beside a matrix: elementwise
+        ("u·v", "dot(u, v)"),  # two vectors of the same length: the dot product
+        ("u v", "u*v"),  # side by side, not conforming: elementwise
+        ("u v.T", "u @ v.T"),  # a column beside a row: the outer product
+        ("u.T v", "u.T @ v"),
+    ],
+)
+def test_products_are_read_by_shape_and_echoed_explicitly(text: str, echo: str) -> None:
+    scope = scope_of({"A": (2, 4), "Y": (2, 4), "X": (3, 4), "u": (3, 1), "v": (3, 1)})
+    assert read(text, scope)[0] == echo
+
+
+def test_product_values_match_numpy() -> None:
+    shapes = {"A": (2, 4), "Y": (2, 4), "X": (3, 4), "u": (3, 1), "v": (3, 1)}
+    scope = scope_of(shapes)
+    draws = {n: RNG.normal(size=s) for n, s in shapes.items()}
+    A, Y, X, u, v = (draws[n] for n in "AYXuv")
+    oracle = {
+        "(A - Y) X.T": (A - Y) @ X.T,
+        "u·v": np.array([[float(u[:, 0] @ v[:, 0])]]),
+        "dot(u, v)": np.array([[float(u[:, 0] @ v[:, 0])]]),
+        "u v": u * v,
+        "outer(u, v)": np.outer(u, v),
+    }
+    for text, expected in oracle.items():
+        got = numbers(read(text, scope)[1], scope, draws)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=text)
+
+
+def test_the_tools_own_hint_is_accepted_when_typed() -> None:
+    # ∂L/∂W² = δ² (a¹)ᵀ, written as the hints and textbooks write it
+    lets = (("z1", "W1@x + b1"), ("a1", "sigmoid(z1)"), ("z2", "W2@a1 + b2"), ("a2", "sigmoid(z2)"))
+    shapes = {"W1": (3, 2), "b1": (3, 1), "W2": (2, 3), "b2": (2, 1), "x": (2, 1), "y": (2, 1)}
+    problem = Problem("sum((a2 - y)^2)/2", "W2", lets, shapes)
+    for claim in (
+        "((a2 - y) ⊙ a2 ⊙ (1 - a2)) (a1)ᵀ",
+        "((a2 - y)*sigma'(z2)) a1^T",
+        r"\left((a_2 - y) \odot \sigma'(z_2)\right) a_1^{\top}",
+    ):
+        assert check(problem, claim).verdict == "correct", claim
+
+
+# -- 2. transposes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["X.T", "Xᵀ", "X^T", "X^⊤", "X^ᵀ", "X⊤", r"X^{T}", r"X^\top"])
+def test_every_transpose_spelling(spelling: str) -> None:
+    scope = scope_of({"X": (3, 2)})
+    value = read(spelling, scope)[1]
+    assert value == symbols_for("X", (3, 2)).T  # type: ignore[union-attr]
+
+
+def test_x_caret_t_with_a_declared_t_is_ambiguous_and_says_both_ways() -> None:
+    scope = scope_of({"X": (3, 2)}, scalars=("T",))
+    with pytest.raises(ShapeError, match=r"ambiguous.*X\.T"):
+        read("X^T", scope)
+    # on a scalar there is nothing to transpose: a power
+    scalar = scope_of({}, scalars=("x", "T"))
+    assert read("x^T", scalar)[1] == sp.Symbol("x", real=True) ** sp.Symbol("T", real=True)
+
+
+@pytest.mark.parametrize("text", ["x'", "(a + b)'", "x' W"])
+def test_a_prime_is_no_transpose_and_says_how_to_write_one(text: str) -> None:
+    with pytest.raises(ParseError, match=r"x\.T or xᵀ"):
+        parse(text)
+
+
+# -- 3. primes and powers of functions ------------------------------------------------------
+
+Z = sp.Symbol("z", real=True)
+SIGMA = 1 / (1 + sp.exp(-Z))  # written out: the oracle does not use our sigmoid
+
+
+@pytest.mark.parametrize(
+    ("spelling", "oracle"),
+    [
+        ("sigma'(z)", sp.diff(SIGMA, Z)),
+        ("σ'(z)", sp.diff(SIGMA, Z)),
+        (r"\sigma'(z)", sp.diff(SIGMA, Z)),
+        ("sigmoid'(z)", sp.diff(SIGMA, Z)),
+        ("tanh'(z)", sp.diff(sp.tanh(Z), Z)),
+        ("softplus'(z)", sp.diff(sp.log(1 + sp.exp(Z)), Z)),
+        ("relu'(z)", sp.Piecewise((1, Z > 0), (0, True))),
+        ("leaky_relu'(z)", sp.Piecewise((1, Z > 0), (sp.Rational(1, 100), True))),
+        ("tanh^2(z)", sp.tanh(Z) ** 2),
+        ("tanh²(z)", sp.tanh(Z) ** 2),
+        ("1 - tanh^2(z)", 1 - sp.tanh(Z) ** 2),
+        ("σ^2(z)", SIGMA**2),
+        ("z²", Z**2),
+        ("z³ + 1", Z**3 + 1),
+    ],
+)
+def test_primes_and_powers_of_functions(spelling: str, oracle: sp.Expr) -> None:
+    scope = scope_of({}, scalars=("z",))
+    value = read(spelling, scope)[1]
+    for z in (-2.3, -0.4, 0.7, 1.9):
+        got = numbers(value, scope, {"z": np.array(z)})[0, 0]
+        assert got == pytest.approx(float(oracle.subs(Z, z)), rel=1e-12), spelling
+
+
+# -- 4. functions: each value against numpy/math, each derivative against finite differences --
+
+FUNCTIONS_1 = {
+    "sign(x)": np.sign,
+    "cosh(x)": np.cosh,
+    "sinh(x)": np.sinh,
+    "erf(x)": np.vectorize(math.erf),
+    "max(x, 0.1*x)": lambda x: np.maximum(x, 0.1 * x),
+    "min(x, 1)": lambda x: np.minimum(x, 1.0),
+    "leaky_relu(x)": lambda x: np.where(x > 0, x, 0.01 * x),
+    "leaky_relu(x, 0.2)": lambda x: np.where(x > 0, x, 0.2 * x),
+    "pi*x": lambda x: math.pi * x,
+    "π*x": lambda x: math.pi * x,
+    "x*(1 + erf(x/sqrt(2)))/2": lambda x: x * (1 + np.vectorize(math.erf)(x / math.sqrt(2))) / 2,
+    "log(cosh(x))": lambda x: np.log(np.cosh(x)),
+    "(x > 0)": lambda x: (x > 0).astype(float),
+    "(x >= 0.5) + (x <= -0.5) + (x < 0)": lambda x: (
+        (x >= 0.5).astype(float) + (x <= -0.5) + (x < 0)
+    ),
+}
+
+
+@pytest.mark.parametrize("text", list(FUNCTIONS_1))
+def test_scalar_function_values_and_derivatives(text: str) -> None:
+    f = FUNCTIONS_1[text]
+    setting = build_setting(Problem(text, "x"))
+    h = 1e-6
+    for x in (-1.7, -0.3, 0.45, 1.2):
+        env = {setting.primaries["x"]: np.array([x])}
+        assert setting.loss_values(env, 1)[0] == pytest.approx(float(f(np.array(x))), rel=1e-12)
+        slope = (float(f(np.array(x + h))) - float(f(np.array(x - h)))) / (2 * h)
+        assert setting.values(setting.truth, env, 1)[0, 0, 0] == pytest.approx(
+            slope, rel=1e-6, abs=1e-8
+        ), text
+
+
+VECTOR = {
+    "norm(v)": lambda v, M: np.linalg.norm(v),
+    "norm(M)": lambda v, M: np.linalg.norm(M),
+    "trace(M @ M.T)": lambda v, M: np.trace(M @ M.T),
+    "logsumexp(v)": lambda v, M: np.log(np.exp(v).sum()),
+    "sum(log_softmax(v)*w)": lambda v, M: float(((v - np.log(np.exp(v).sum())) * W3).sum()),
+    "dot(v, w)": lambda v, M: float(v[:, 0] @ W3[:, 0]),
+    "v·w": lambda v, M: float(v[:, 0] @ W3[:, 0]),
+    "sum(outer(v, w)*M3)": lambda v, M: float((np.outer(v, W3) * M3).sum()),
+    "Σ(v^2)": lambda v, M: float((v**2).sum()),
+    "∑(v^2)": lambda v, M: float((v**2).sum()),
+    "sum(sum(M, axis=0)^2)": lambda v, M: float((M.sum(axis=0) ** 2).sum()),
+    "sum(sum(M, 1)^3)": lambda v, M: float((M.sum(axis=1) ** 3).sum()),
+    "sum(mean(M, axis=0)*r)": lambda v, M: float((M.mean(axis=0, keepdims=True) * R2).sum()),
+    "sum(mean(M, axis=1)*v)": lambda v, M: float((M.mean(axis=1, keepdims=True) * v).sum()),
+    "sum(softmax(v.T)*w.T)": lambda v, M: float((np.exp(v) / np.exp(v).sum() * W3).sum()),
+}
+W3 = np.array([[0.3], [-1.1], [0.8]])
+M3 = np.array([[0.5, -0.2, 1.0], [0.1, 0.9, -0.7], [1.3, -0.4, 0.2]])
+R2 = np.array([[0.6, -1.4]])
+
+
+@pytest.mark.parametrize("text", list(VECTOR))
+def test_vector_functions_values_and_gradients(text: str) -> None:
+    """Value against numpy, gradient with respect to v or M against finite differences."""
+    f = VECTOR[text]
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    wrt = "M" if "M" in used else "v"
+    shapes = {"v": (3, 1), "M": (3, 2), "w": (3, 1), "M3": (3, 3), "r": (1, 2)}
+    problem = Problem(text, wrt, (), {n: s for n, s in shapes.items() if n in used})
+    setting = build_setting(problem)
+    draws = {"v": RNG.normal(size=(3, 1)), "M": RNG.normal(size=(3, 2))}
+    fixed = {"w": W3, "M3": M3, "r": R2}
+    env: dict[sp.Symbol, np.ndarray] = {}
+    for name, symbol in setting.primaries.items():
+        source = draws.get(name, fixed.get(name))
+        for s, val in zip(symbol, np.ravel(source), strict=True):  # type: ignore[arg-type]
+            env[s] = np.array([val])
+    v, M = draws["v"], draws["M"]
+    assert setting.loss_values(env, 1)[0] == pytest.approx(float(f(v, M)), rel=1e-10)
+    base = draws[wrt]
+    numeric = np.zeros_like(base)
+    for index in np.ndindex(base.shape):
+        step = np.zeros_like(base)
+        step[index] = 1e-6
+        up = f(v + step, M) if wrt == "v" else f(v, M + step)
+        down = f(v - step, M) if wrt == "v" else f(v, M - step)
+        numeric[index] = (up - down) / 2e-6
+    got = setting.values(setting.truth, env, 1)[0]
+    np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-7, err_msg=text)
+
+
+def test_axis_sums_keep_dimensions_as_numpy() -> None:
+    scope = scope_of({"M": (3, 2)})
+    assert read("sum(M, axis=0)", scope)[1].shape == (1, 2)  # type: ignore[union-attr]
+    assert read("sum(M, 1)", scope)[1].shape == (3, 1)  # type: ignore[union-attr]
+    assert read("mean(M, axis = 1)", scope)[0] == "mean(M, axis=1)"
+    with pytest.raises(ShapeError, match="axis 0"):
+        read("sum(M, axis=2)", scope)
+    with pytest.raises(ParseError, match="takes no axis"):
+        parse("softmax(M, axis=0)")
+
+
+# -- 5. broadcasting --------------------------------------------------------------------------
+
+
+def test_row_bias_broadcasts_over_a_batch_and_says_so() -> None:
+    scope = scope_of(ROW)
+    echo, value, log = read("X W + b", scope)
+    assert echo == "X @ W + b"
+    assert log.notes == ["b (1x2) added to every row of X @ W (4x2) (broadcasting)"]
+    draws = {n: RNG.normal(size=s) for n, s in ROW.items()}
+    expected = draws["X"] @ draws["W"] + draws["b"]  # numpy's own broadcasting
+    np.testing.assert_allclose(numbers(value, scope, draws), expected, rtol=1e-12)
+
+
+def test_column_broadcasts_over_columns() -> None:
+    scope = scope_of({"M": (3, 2), "c": (3, 1)})
+    draws = {"M": RNG.normal(size=(3, 2)), "c": RNG.normal(size=(3, 1))}
+    _, value, log = read("M / c", scope)
+    np.testing.assert_allclose(numbers(value, scope, draws), draws["M"] / draws["c"], rtol=1e-12)
+    assert "every column" in log.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "shapes"),
+    [("M + r", "3x2 and 1x3"), ("c + r", "3x1 and 1x3"), ("M * N", "3x2 and 2x3")],
+)
+def test_other_mismatches_name_both_shapes(text: str, shapes: str) -> None:
+    scope = scope_of({"M": (3, 2), "r": (1, 3), "c": (3, 1), "N": (2, 3)})
+    with pytest.raises(ShapeError, match=shapes):
+        read(text, scope)
+
+
+def test_row_layout_worked_example_from_the_readme() -> None:
+    """dW, db, dX of sum((X@W + b - Y)^2)/2 in the batch-first layout, as PyTorch writes them."""
+    right = {
+        "W": ["X.T (X W + b - Y)", "X^T @ (X@W + b - Y)", r"X^{\top} \left(X W + b - Y\right)"],
+        "b": ["sum(X W + b - Y, axis=0)", "Σ(X@W + b - Y, 0)"],
+        "X": ["(X W + b - Y) W.T", "(X@W + b - Y) @ Wᵀ"],
+    }
+    for wrt, claims in right.items():
+        problem = Problem(ROW_LOSS, wrt, (), ROW)
+        for claim in claims:
+            assert check(problem, claim).verdict == "correct", claim
+    b = Problem(ROW_LOSS, "b", (), ROW)
+    assert check(b, "X W + b - Y").diagnosis == "shape_mismatch"  # forgot the batch sum
+    assert check(b, "sum(X W + b - Y, axis=1)").diagnosis == "shape_mismatch"
+    assert check(Problem(ROW_LOSS, "W", (), ROW), "(X W + b - Y) X.T").diagnosis == "shape_error"
+
+
+# -- 6. unknown functions, lookalikes ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "fragment"),
+    [
+        ("log(cosch(a - y))", "unknown function cosch (did you mean cosh?)"),
+        ("(sigmod(z) - y)^2", "did you mean sigmoid?"),
+        ("(а - y)^2", "Cyrillic"),  # the first letter is Cyrillic а
+        ("foo(a, y)", "unknown function foo"),
+    ],
+)
+def test_unknown_functions_in_the_loss_are_errors(loss: str, fragment: str) -> None:
+    with pytest.raises(ExprError, match=re.escape(fragment)):
+        build_setting(Problem(loss, "y"))
+
+
+def test_lookalike_in_a_claim_is_named() -> None:
+    verdict = check(Problem("(a - y)^2/2", "a"), "а - y")  # Cyrillic а
+    assert verdict.verdict == "invalid"
+    assert "Cyrillic Small Letter A" in verdict.message
+
+
+def test_a_declared_name_before_brackets_is_a_product() -> None:
+    problem = Problem("(w(x + 1) - y)^2/2", "w")
+    assert check(problem, "(w(x + 1) - y)(x + 1)").verdict == "correct"
+    assert build_setting(problem).loss_read_as == "(w*(x + 1) - y)^2/2"
+
+
+def test_sign_of_x_is_not_a_product_and_a_bare_function_is_refused() -> None:
+    problem = Problem("sign(x)*x", "x")
+    assert check(problem, "sign").verdict == "invalid"
+    assert check(problem, "sign(x)").verdict == "correct"  # d(|x|)/dx away from 0
+
+
+# -- 8. refusals that teach ---------------------------------------------------------------------
+
+
+def test_a_leibniz_product_as_an_answer_is_the_chain_rule_itself() -> None:
+    problem = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    verdict = check(problem, "dL/da * da/dz * dz/dw")
+    assert verdict.verdict == "invalid"
+    assert "chain rule itself" in verdict.message
+
+
+def test_echo_of_the_problem_shows_lets_as_read() -> None:
+    setting = build_setting(Problem("sum((H - Y)^2)/2", "W", (("H", "relu(X W + b)"),), ROW))
+    assert setting.lets_read_as == {"H": "relu(X @ W + b)"}
+    assert setting.notes == ["b (1x2) added to every row of X @ W (4x2) (broadcasting)"]
+
+
+def test_unknown_name_is_still_a_name_error() -> None:
+    with pytest.raises(NameError_, match="unknown name q"):
+        build(parse("q").tree, scope_of({}, scalars=("x",)))
