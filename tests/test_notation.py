@@ -11,6 +11,8 @@ import re
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backprop_coach.expr.errors import ExprError, NameError_, ParseError, ShapeError
 from backprop_coach.expr.parse import parse
@@ -355,3 +357,28 @@ def test_echo_of_the_problem_shows_lets_as_read() -> None:
 def test_unknown_name_is_still_a_name_error() -> None:
     with pytest.raises(NameError_, match="unknown name q"):
         build(parse("q").tree, scope_of({}, scalars=("x",)))
+
+
+# -- the echo is faithful: what it prints builds to the same value --------------------------------
+
+_SCOPE = scope_of({"x": (3, 1), "W": (2, 3), "b": (1, 3)}, scalars=("s",))
+_TOKENS = [
+    *("x", "W", "b", "s", "2", "0", " ", "+", "-", "*", "/", "^", "@", "(", ")", ".T", "ᵀ", "·"),
+    *(",", "sum(", "dot(", "outer(", "norm(", "softmax(", "axis=", "max(", ">", "<=", "tanh^2("),
+    *("σ'(", "pi", "T", "Σ(", "logsumexp("),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_TOKENS), max_size=12))
+def test_the_echo_builds_to_the_same_value(parts: list[str]) -> None:
+    try:
+        tree = parse("".join(parts)).tree
+        log = BuildLog()
+        value = build(tree, _SCOPE, log)
+    except ExprError:
+        return
+    again = build(parse(log.echo(tree)).tree, _SCOPE)
+    difference = value - again
+    entries = list(difference) if isinstance(difference, sp.MatrixBase) else [difference]
+    assert all(sp.simplify(entry) == 0 for entry in entries)

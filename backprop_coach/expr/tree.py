@@ -160,8 +160,8 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             return id_
         case Neg(operand):
             return "-" + wrap(operand, _PRECEDENCE["neg"] + (1 if isinstance(operand, Neg) else 0))
-        case Transpose(operand):
-            return wrap(operand, _PRECEDENCE["atom"]) + ".T"
+        case Transpose(operand):  # (2).T: not the number 2. followed by T
+            return wrap(operand, _PRECEDENCE["atom"] + isinstance(operand, Num)) + ".T"
         case Deriv(num, den):
             return f"∂{num}/∂{den}"
         case Call(func, args, prime):

@@ -23,7 +23,8 @@ The language semantics implemented here (independently of the grader):
   Rx1 column against an RxC matrix (numpy rule), anything else is a shape error; a 1x1 matrix is
   a scalar.
 
-Run:  python tests/oracle/notation_oracle.py [-v] [--seed N]    exit status 0 when all agree.
+Run:  python tests/oracle/notation_oracle.py [-v] [--seed N] [--real-range R]
+      exit status 0 when every case agrees; -v prints every case, not only disagreements.
 """
 
 from __future__ import annotations
@@ -329,21 +330,35 @@ PROBLEMS: dict[str, Problem] = {}
 CASES: list[Case] = []
 
 
-def problem(key: str, prims: str, shapes: list[str], domains: list[str], lets: list[tuple[str, str, Fn]], loss: tuple[str, Fn], acts: list[tuple[str, str, Fn]] | None = None, extras: list[tuple[str, Fn]] | None = None) -> None:  # fmt: skip
+def problem(
+    key: str,
+    prims: str,
+    shapes: list[str],
+    domains: list[str],
+    lets: list[tuple[str, str, Fn]],
+    loss: tuple[str, Fn],
+    acts: list[tuple[str, str, Fn]] | None = None,
+    extras: list[tuple[str, Fn]] | None = None,
+) -> None:
     assert key not in PROBLEMS
-    PROBLEMS[key] = Problem(key, prims.split(), shapes, domains, lets, loss, acts or [], extras or [])
+    PROBLEMS[key] = Problem(
+        key, prims.split(), shapes, domains, lets, loss, acts or [], extras or []
+    )
 
 
 def case(id_: str, key: str, wrt: str, claim: str, fn: Fn) -> None:
     CASES.append(Case(id_, key, wrt, claim, fn))
 
 
+# One line per case: id, problem, wrt, the claim as the corpus writes it, its translation.
+# fmt: off
+
 # -- column layout, a batch as columns: A = W X ------------------------------------------------
 problem(
     "lincol", "W X Y", ["W=2x3", "X=3x4", "Y=2x4"], [],
     [("A", "W@X", lambda e: e.W @ e.X)],
     ("sum((A - Y)^2)/2", lambda e: ssum((e.A - e.Y) ** 2) / 2),
-)  # fmt: skip
+)
 case("nt-lincol-dw-juxt", "lincol", "W", "(A - Y) X.T", lambda e: jx(e.A - e.Y, e.X.T))
 case("nt-lincol-dw-caret", "lincol", "W", "(A - Y) X^T", lambda e: jx(e.A - e.Y, e.X.T))
 case("nt-lincol-dw-latex", "lincol", "W", r"\left(A - Y\right) X^{T}", lambda e: jx(e.A - e.Y, e.X.T))
@@ -373,7 +388,7 @@ problem(
     ("sum((a2 - y)^2)/2", lambda e: ssum((e.a2 - e.y) ** 2) / 2),
     acts=[("sigmoid", "z1", lambda e: e.z1), ("sigmoid", "z2", lambda e: e.z2)],
     extras=[("sum((a2 - y)^2)", lambda e: ssum((e.a2 - e.y) ** 2))],
-)  # fmt: skip
+)
 case("nt-two-dw2-delta", "two", "W2", "δ2 a1.T", lambda e: jx(e.δ2, e.a1.T))
 case("nt-two-dw2-caret", "two", "W2", "δ2 a1^T", lambda e: jx(e.δ2, e.a1.T))
 case("nt-two-dw2-latex", "two", "W2", r"\delta_2 a_1^{T}", lambda e: jx(e.δ2, e.a1.T))
@@ -404,7 +419,7 @@ ROW_SHAPES = ["X=4x3", "W=3x2", "b=1x2", "Y=4x2"]
 problem(
     "linrow", "X W b Y", ROW_SHAPES, [], [],
     ("sum((X@W + b - Y)^2)/2", lambda e: ssum((e.X @ e.W + e.b - e.Y) ** 2) / 2),
-)  # fmt: skip
+)
 
 
 def _r(e: Env) -> V:
@@ -434,7 +449,7 @@ case("nt-linrow-dx-transposed", "linrow", "X", "W (X W + b - Y).T", lambda e: jx
 problem(
     "linrowmean", "X W b Y", ROW_SHAPES, [], [],
     ("mean((X@W + b - Y)^2)", lambda e: mean((e.X @ e.W + e.b - e.Y) ** 2)),
-)  # fmt: skip
+)
 case("nt-linrowmean-dw", "linrowmean", "W", "X.T (X W + b - Y)/4", lambda e: jx(e.X.T, _r(e)) / 4)
 case("nt-linrowmean-dw-2n", "linrowmean", "W", "2 X.T (X@W + b - Y)/8", lambda e: jx(jx(2, e.X.T), e.X @ e.W + e.b - e.Y) / 8)
 case("nt-linrowmean-dw-latex", "linrowmean", "W", r"\frac{1}{4} X^{T} (X W + b - Y)", lambda e: jx(jx(V(1) / 4, e.X.T), _r(e)))
@@ -455,7 +470,7 @@ problem(
     ],
     ("sum((O - Y)^2)/2", lambda e: ssum((e.O - e.Y) ** 2) / 2),
     acts=[("relu", "Z1", lambda e: e.Z1)],
-)  # fmt: skip
+)
 case("nt-relurow-dw2", "relurow", "W2", "H.T (O - Y)", lambda e: jx(e.H.T, e.O - e.Y))
 case("nt-relurow-dw2-transposed", "relurow", "W2", "(O - Y).T H", lambda e: jx((e.O - e.Y).T, e.H))
 case("nt-relurow-dz1", "relurow", "Z1", "(O - Y) W2.T ⊙ relu'(Z1)", lambda e: jx(e.O - e.Y, e.W2.T) * drelu(e.Z1))
@@ -480,7 +495,7 @@ problem(
     ],
     ("sum((O - Y)^2)/2", lambda e: ssum((e.O - e.Y) ** 2) / 2),
     acts=[("sigmoid", "Z1", lambda e: e.Z1)],
-)  # fmt: skip
+)
 case("nt-sigrow-dz1", "sigrow", "Z1", "(O - Y) W2.T ⊙ σ'(Z1)", lambda e: jx(e.O - e.Y, e.W2.T) * dsig(e.Z1))
 case("nt-sigrow-dz1-h", "sigrow", "Z1", "(O - Y) W2ᵀ ⊙ H ⊙ (1 - H)", lambda e: jx(e.O - e.Y, e.W2.T) * e.H * (1 - e.H))
 case("nt-sigrow-dz1-no-prime", "sigrow", "Z1", "(O - Y) W2.T", lambda e: jx(e.O - e.Y, e.W2.T))
@@ -501,7 +516,7 @@ problem(
         ("exp", "Z", lambda e: e.Z),
         ("log", "sum(exp(Z), axis=1)", lambda e: ssum(exp(e.Z), 1)),
     ],
-)  # fmt: skip
+)
 case("nt-cerow-dw", "cerow", "W", "X.T (P - Y)", lambda e: jx(e.X.T, e.P - e.Y))
 case("nt-cerow-dw-explicit", "cerow", "W", "X^T (exp(Z)/sum(exp(Z), axis=1) - Y)", lambda e: jx(e.X.T, exp(e.Z) / ssum(exp(e.Z), 1) - e.Y))
 case("nt-cerow-dw-wrong-axis", "cerow", "W", "X.T (exp(Z)/sum(exp(Z), axis=0) - Y)", lambda e: jx(e.X.T, exp(e.Z) / ssum(exp(e.Z), 0) - e.Y))
@@ -519,7 +534,7 @@ problem(
         ("softmax(W@x + b)", lambda e: softmax(e.W @ e.x + e.b)),
         ("log_softmax(W@x + b)", lambda e: log_softmax(e.W @ e.x + e.b)),
     ],
-)  # fmt: skip
+)
 case("nt-cecol-dw", "cecol", "W", "(softmax(W x + b) - y) x.T", lambda e: jx(softmax(jx(e.W, e.x) + e.b) - e.y, e.x.T))
 case("nt-cecol-dw-outer", "cecol", "W", "outer(softmax(W@x + b) - y, x)", lambda e: outer(softmax(e.W @ e.x + e.b) - e.y, e.x))
 case("nt-cecol-dw-logsm", "cecol", "W", "(exp(log_softmax(W@x + b)) - y) x^T", lambda e: jx(exp(log_softmax(e.W @ e.x + e.b)) - e.y, e.x.T))
@@ -536,7 +551,7 @@ problem(
         ("dot(y, z)", lambda e: dot(e.y, e.z)),
         ("softmax(z)", lambda e: softmax(e.z)),
     ],
-)  # fmt: skip
+)
 case("nt-lse-dz", "lse", "z", "softmax(z) - y", lambda e: softmax(e.z) - e.y)
 case("nt-lse-dz-explicit", "lse", "z", "exp(z)/Σ(exp(z)) - y", lambda e: exp(e.z) / ssum(exp(e.z)) - e.y)
 case("nt-lse-dz-shifted", "lse", "z", "exp(z - logsumexp(z)) - y", lambda e: exp(e.z - logsumexp(e.z)) - e.y)
@@ -548,7 +563,7 @@ problem(
     "dot", "w x b y", ["w=3x1", "x=3x1"], [], [],
     ("(dot(w, x) + b - y)^2/2", lambda e: (dot(e.w, e.x) + e.b - e.y) ** 2 / 2),
     extras=[("dot(w, x)", lambda e: dot(e.w, e.x))],
-)  # fmt: skip
+)
 case("nt-dot-dw", "dot", "w", "(dot(w, x) + b - y) x", lambda e: jx(dot(e.w, e.x) + e.b - e.y, e.x))
 case("nt-dot-dw-cdot", "dot", "w", "(w·x + b - y) x", lambda e: jx(cdot(e.w, e.x) + e.b - e.y, e.x))
 case("nt-dot-dw-wtx", "dot", "w", "(w^T x + b - y) x", lambda e: jx(jx(e.w.T, e.x) + e.b - e.y, e.x))
@@ -562,7 +577,7 @@ problem(
     "l1", "W x y λ", ["W=2x3", "x=3x1", "y=2x1"], ["λ=positive"], [],
     ("sum((W@x - y)^2)/2 + λ*sum(abs(W))", lambda e: ssum((e.W @ e.x - e.y) ** 2) / 2 + e.λ * ssum(absv(e.W))),
     extras=[("abs(W)", lambda e: absv(e.W)), ("sign(W)", lambda e: sign(e.W))],
-)  # fmt: skip
+)
 case("nt-l1-dw", "l1", "W", "(W x - y) x.T + λ*sign(W)", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T) + e.λ * sign(e.W))
 case("nt-l1-dw-juxt", "l1", "W", "(W x - y) x^T + λ sign(W)", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T) + jx(e.λ, sign(e.W)))
 case("nt-l1-dw-ratio", "l1", "W", "(W@x - y) x.T + λ*W/abs(W)", lambda e: jx(e.W @ e.x - e.y, e.x.T) + e.λ * e.W / absv(e.W))
@@ -577,7 +592,7 @@ problem(
     ("log(cosh(a - y))", lambda e: log(cosh(e.a - e.y))),
     acts=[("log", "cosh(a - y)", lambda e: cosh(e.a - e.y))],
     extras=[("cosh(a - y)", lambda e: cosh(e.a - e.y)), ("sinh(a - y)", lambda e: sinh(e.a - e.y))],
-)  # fmt: skip
+)
 case("nt-logcosh-da", "logcosh", "a", "tanh(a - y)", lambda e: tanh(e.a - e.y))
 case("nt-logcosh-da-ratio", "logcosh", "a", "sinh(a - y)/cosh(a - y)", lambda e: sinh(e.a - e.y) / cosh(e.a - e.y))
 case("nt-logcosh-dw", "logcosh", "w", "tanh(a - y) x", lambda e: jx(tanh(e.a - e.y), e.x))
@@ -594,7 +609,7 @@ problem(
         ("sqrt(2)", lambda e: sqrt(2)),
         ("exp(-x^2/2)", lambda e: exp(-(e.x**2) / 2)),
     ],
-)  # fmt: skip
+)
 case("nt-gelu-dx", "gelu", "x", "(1 + erf(x/sqrt(2)))/2 + x*exp(-x^2/2)/sqrt(2*pi)", lambda e: (1 + erf(e.x / sqrt(2))) / 2 + e.x * exp(-(e.x**2) / 2) / sqrt(2 * PI))
 case("nt-gelu-dx-unicode", "gelu", "x", "(1 + erf(x/sqrt(2)))/2 + x exp(-x²/2)/sqrt(2π)", lambda e: (1 + erf(e.x / sqrt(2))) / 2 + jx(e.x, exp(-(e.x**2) / 2)) / sqrt(jx(2, PI)))
 case("nt-gelu-dx-cdf-only", "gelu", "x", "(1 + erf(x/sqrt(2)))/2", lambda e: (1 + erf(e.x / sqrt(2))) / 2)
@@ -609,7 +624,7 @@ problem(
         ("step(0.1*z - z)", lambda e: step(e.z / 10 - e.z)),
         ("step(z - 0.1*z)", lambda e: step(e.z - e.z / 10)),
     ],
-)  # fmt: skip
+)
 case("nt-leaky-dz", "leaky", "z", "(a - y)*((z > 0) + 0.1*(z < 0))", lambda e: (e.a - e.y) * (gt(e.z, 0) + V(Fraction(1, 10)) * lt(e.z, 0)))
 case("nt-leaky-dz-max", "leaky", "z", "(a - y) max(0.1, step(z))", lambda e: jx(e.a - e.y, vmax(V(Fraction(1, 10)), step(e.z))))
 case("nt-leaky-dz-affine", "leaky", "z", "(a - y)*(0.1 + 0.9*(z > 0))", lambda e: (e.a - e.y) * (V(Fraction(1, 10)) + V(Fraction(9, 10)) * gt(e.z, 0)))
@@ -627,7 +642,7 @@ problem(
         ("step(max(z, -1) - 1)", lambda e: step(vmax(e.z, -1) - 1)),
         ("max(z, -1)", lambda e: vmax(e.z, -1)),
     ],
-)  # fmt: skip
+)
 case("nt-clip-dz", "clip", "z", "(c - y)*(z > -1)*(z < 1)", lambda e: (e.c - e.y) * gt(e.z, -1) * lt(e.z, 1))
 case("nt-clip-dz-abs", "clip", "z", "(c - y)*(abs(z) < 1)", lambda e: (e.c - e.y) * lt(absv(e.z), 1))
 case("nt-clip-dz-no-mask", "clip", "z", "c - y", lambda e: e.c - e.y)
@@ -638,7 +653,7 @@ problem(
     "normsq", "W", ["W=2x3"], [], [],
     ("norm(W)^2/2", lambda e: norm(e.W) ** 2 / 2),
     extras=[("norm(W)", lambda e: norm(e.W))],
-)  # fmt: skip
+)
 case("nt-normsq-dw", "normsq", "W", "W", lambda e: e.W)
 case("nt-normsq-dw-double", "normsq", "W", "2W", lambda e: jx(2, e.W))
 case("nt-normsq-dw-t", "normsq", "W", "W.T", lambda e: e.W.T)
@@ -647,21 +662,21 @@ problem(
     "ridge", "W x y λ", ["W=2x3", "x=3x1", "y=2x1"], [], [],
     ("sum((W@x - y)^2)/2 + λ*norm(W)^2/2", lambda e: ssum((e.W @ e.x - e.y) ** 2) / 2 + e.λ * norm(e.W) ** 2 / 2),
     extras=[("norm(W)", lambda e: norm(e.W))],
-)  # fmt: skip
+)
 case("nt-ridge-dw", "ridge", "W", "(W x - y) x.T + λ W", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T) + jx(e.λ, e.W))
 case("nt-ridge-dw-2lambda", "ridge", "W", "(W x - y) x.T + 2λ W", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T) + jx(jx(2, e.λ), e.W))
 
 problem(
     "tracewtw", "W", ["W=3x2"], [], [],
     ("trace(W.T @ W)", lambda e: trace(e.W.T @ e.W)),
-)  # fmt: skip
+)
 case("nt-tracewtw-dw", "tracewtw", "W", "2W", lambda e: jx(2, e.W))
 case("nt-tracewtw-dw-half", "tracewtw", "W", "W", lambda e: e.W)
 
 problem(
     "traceaw", "A W", ["A=3x3", "W=3x3"], [], [],
     ("trace(A@W)", lambda e: trace(e.A @ e.W)),
-)  # fmt: skip
+)
 case("nt-traceaw-dw", "traceaw", "W", "A.T", lambda e: e.A.T)
 case("nt-traceaw-dw-caret", "traceaw", "W", "A^T", lambda e: e.A.T)
 case("nt-traceaw-dw-no-t", "traceaw", "W", "A", lambda e: e.A)
@@ -675,7 +690,7 @@ problem(
     "sig1", "w x b y", [], [], NEURON_LETS_SIG,
     ("(a - y)^2/2", lambda e: (e.a - e.y) ** 2 / 2),
     acts=[("sigmoid", "z", lambda e: e.z)],
-)  # fmt: skip
+)
 case("nt-sig1-dw-prime", "sig1", "w", "(a - y) σ'(z) x", lambda e: jx(jx(e.a - e.y, dsig(e.z)), e.x))
 case("nt-sig1-dw-ascii", "sig1", "w", "(a - y) sigma'(z) x", lambda e: jx(jx(e.a - e.y, dsig(e.z)), e.x))
 case("nt-sig1-dw-sigma-sq", "sig1", "w", "(a - y)(σ(z) - σ^2(z)) x", lambda e: jx(jx(e.a - e.y, sig(e.z) - sig(e.z) ** 2), e.x))
@@ -690,7 +705,7 @@ problem(
     [("z", "w*x + b", lambda e: e.w * e.x + e.b), ("a", "tanh(z)", lambda e: tanh(e.z))],
     ("(a - y)^2/2", lambda e: (e.a - e.y) ** 2 / 2),
     acts=[("tanh", "z", lambda e: e.z)],
-)  # fmt: skip
+)
 case("nt-tanh1-dz", "tanh1", "z", "(a - y)(1 - tanh^2(z))", lambda e: jx(e.a - e.y, 1 - tanh(e.z) ** 2))
 case("nt-tanh1-dz-sup", "tanh1", "z", "(a - y)(1 - a²)", lambda e: jx(e.a - e.y, 1 - e.a**2))
 case("nt-tanh1-dz-prime", "tanh1", "z", "(a - y) tanh'(z)", lambda e: jx(e.a - e.y, dtanh(e.z)))
@@ -706,7 +721,7 @@ problem(
     "softplus1", "z y", [], [], [],
     ("(softplus(z) - y)^2/2", lambda e: (softplus(e.z) - e.y) ** 2 / 2),
     acts=[("softplus", "z", lambda e: e.z)],
-)  # fmt: skip
+)
 case("nt-softplus-dz", "softplus1", "z", "(softplus(z) - y) σ(z)", lambda e: jx(softplus(e.z) - e.y, sig(e.z)))
 case("nt-softplus-dz-prime", "softplus1", "z", "(softplus(z) - y) softplus'(z)", lambda e: jx(softplus(e.z) - e.y, dsoftplus(e.z)))
 case("nt-softplus-dz-missing", "softplus1", "z", "softplus(z) - y", lambda e: softplus(e.z) - e.y)
@@ -722,7 +737,7 @@ problem(
     ],
     ("sum((A - Y)^2)/2", lambda e: ssum((e.A - e.Y) ** 2) / 2),
     acts=[("sigmoid", "Z", lambda e: e.Z)],
-)  # fmt: skip
+)
 case("nt-colbatch-dw", "colbatch", "W", "δ X.T", lambda e: jx(e.δ, e.X.T))
 case("nt-colbatch-dw-ascii", "colbatch", "W", "delta X^T", lambda e: jx(e.δ, e.X.T))
 case("nt-colbatch-dw-latex", "colbatch", "W", r"\delta X^{\top}", lambda e: jx(e.δ, e.X.T))
@@ -739,7 +754,7 @@ case("nt-colbatch-dx", "colbatch", "X", "W.T δ", lambda e: jx(e.W.T, e.δ))
 problem(
     "batchb", "w X b y", ["w=3x1", "X=3x4", "y=1x4"], [], [],
     ("sum((w.T@X + b - y)^2)/2", lambda e: ssum((e.w.T @ e.X + e.b - e.y) ** 2) / 2),
-)  # fmt: skip
+)
 
 
 def _p(e: Env) -> V:
@@ -758,7 +773,7 @@ case("nt-batchb-dw-rowsum", "batchb", "w", "sum(X ⊙ (w^T X + b - y), axis=1)",
 problem(
     "sqnohalf", "W x y", ["W=2x3", "x=3x1", "y=2x1"], [], [],
     ("sum((W@x - y)^2)", lambda e: ssum((e.W @ e.x - e.y) ** 2)),
-)  # fmt: skip
+)
 case("nt-sq-dw", "sqnohalf", "W", "2(W x - y) x.T", lambda e: jx(jx(2, jx(e.W, e.x) - e.y), e.x.T))
 case("nt-sq-dw-no-two", "sqnohalf", "W", "(W x - y) x.T", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T))
 case("nt-sq-dw-update-sign", "sqnohalf", "W", "-2(W x - y) x.T", lambda e: -jx(jx(2, jx(e.W, e.x) - e.y), e.x.T))
@@ -767,9 +782,11 @@ case("nt-sq-dw-update-sign", "sqnohalf", "W", "-2(W x - y) x.T", lambda e: -jx(j
 problem(
     "powt", "x T", ["x=3x1"], ["x=positive", "T=positive"], [],
     ("sum(x^T)", lambda e: ssum(e.x**e.T)),
-)  # fmt: skip
+)
 case("nt-powt-dx", "powt", "x", "T x^(T - 1)", lambda e: jx(e.T, e.x ** (e.T - 1)))
 case("nt-powt-dx-missing-t", "powt", "x", "x^(T - 1)", lambda e: e.x ** (e.T - 1))
+
+# fmt: on
 
 
 # ----------------------------------------------------------------------------------------------
@@ -783,9 +800,14 @@ def parse_shape(spec: str) -> tuple[str, tuple[int, int]]:
     return name, (int(r), int(c))
 
 
+REAL_RANGE: list[float] = []  # --real-range R: real ~ U(-R, R) instead of N(0, 1)
+
+
 def sample(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """POINTS draws, (POINTS, rows, cols)."""
     r, c = shape
+    if kind == "real" and REAL_RANGE:
+        return rng.uniform(-REAL_RANGE[0], REAL_RANGE[0], (POINTS, r, c))
     if kind == "real":
         return rng.standard_normal((POINTS, r, c))
     if kind == "positive":
@@ -882,8 +904,22 @@ def build_world(p: Problem, wrt: str, rng: np.random.Generator) -> World:
     factors: list[tuple[str, np.ndarray]] = []
     for kind, label, ufn in p.acts:
         u = ufn(env)
-        value = {"sigmoid": sig, "tanh": tanh, "relu": relu, "softplus": softplus, "exp": exp, "log": log}[kind](u)  # fmt: skip
-        deriv = {"sigmoid": dsig, "tanh": dtanh, "relu": drelu, "softplus": dsoftplus, "exp": exp, "log": lambda v: 1 / lift(v)}[kind](u)  # fmt: skip
+        value = {
+            "sigmoid": sig,
+            "tanh": tanh,
+            "relu": relu,
+            "softplus": softplus,
+            "exp": exp,
+            "log": log,
+        }[kind](u)
+        deriv = {
+            "sigmoid": dsig,
+            "tanh": dtanh,
+            "relu": drelu,
+            "softplus": dsoftplus,
+            "exp": exp,
+            "log": lambda v: 1 / lift(v),
+        }[kind](u)
         factors.append((f"{kind}({label})", numeric(value, syms, vals)))
         factors.append((f"{kind}'({label})", numeric(deriv, syms, vals)))
         if kind == "sigmoid":
@@ -991,6 +1027,8 @@ def main() -> int:
     args = sys.argv[1:]
     verbose = "-v" in args
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else SEED
+    if "--real-range" in args:  # a robustness run, e.g. the grader's own U(-3, 3)
+        REAL_RANGE.append(float(args[args.index("--real-range") + 1]))
     lines = [json.loads(t) for t in CORPUS.read_text(encoding="utf-8").splitlines() if t.strip()]
     by_id = {c["id"]: c for c in lines}
     failures: list[str] = []
