@@ -477,6 +477,8 @@ case("nt-relurow-dz1", "relurow", "Z1", "(O - Y) W2.T ⊙ relu'(Z1)", lambda e: 
 case("nt-relurow-dz1-mask", "relurow", "Z1", "(O - Y) W2ᵀ * (Z1 > 0)", lambda e: jx(e.O - e.Y, e.W2.T) * gt(e.Z1, 0))
 case("nt-relurow-dz1-no-mask", "relurow", "Z1", "(O - Y) W2.T", lambda e: jx(e.O - e.Y, e.W2.T))
 case("nt-relurow-dz1-no-t", "relurow", "Z1", "(O - Y) W2 ⊙ relu'(Z1)", lambda e: jx(e.O - e.Y, e.W2) * drelu(e.Z1))
+case("nt-relurow-dz1-ge", "relurow", "Z1", "(O - Y) W2.T * (Z1 >= 0)", lambda e: jx(e.O - e.Y, e.W2.T) * gt(e.Z1, 0))
+case("nt-relurow-dz1-value", "relurow", "Z1", "(O - Y) W2.T ⊙ relu(Z1)", lambda e: jx(e.O - e.Y, e.W2.T) * relu(e.Z1))
 case("nt-relurow-dw1", "relurow", "W1", "X.T ((O - Y) W2.T ⊙ relu'(Z1))", lambda e: jx(e.X.T, jx(e.O - e.Y, e.W2.T) * drelu(e.Z1)))
 case("nt-relurow-dw1-step", "relurow", "W1", "X^T ((O - Y) W2^T * step(Z1))", lambda e: jx(e.X.T, jx(e.O - e.Y, e.W2.T) * step(e.Z1)))
 case("nt-relurow-dw1-no-mask", "relurow", "W1", "X.T ((O - Y) W2.T)", lambda e: jx(e.X.T, jx(e.O - e.Y, e.W2.T)))
@@ -645,6 +647,7 @@ problem(
 )
 case("nt-clip-dz", "clip", "z", "(c - y)*(z > -1)*(z < 1)", lambda e: (e.c - e.y) * gt(e.z, -1) * lt(e.z, 1))
 case("nt-clip-dz-abs", "clip", "z", "(c - y)*(abs(z) < 1)", lambda e: (e.c - e.y) * lt(absv(e.z), 1))
+case("nt-clip-dz-ge-le", "clip", "z", "(c - y)*(z >= -1)*(z <= 1)", lambda e: (e.c - e.y) * gt(e.z, -1) * lt(e.z, 1))
 case("nt-clip-dz-no-mask", "clip", "z", "c - y", lambda e: e.c - e.y)
 case("nt-clip-dz-step", "clip", "z", "(c - y)*step(z)", lambda e: (e.c - e.y) * step(e.z))
 
@@ -713,6 +716,7 @@ case("nt-tanh1-dz-cosh", "tanh1", "z", "(a - y)/cosh(z)^2", lambda e: (e.a - e.y
 case("nt-tanh1-dz-latex", "tanh1", "z", r"(a - y)\left(1 - \tanh^2(z)\right)", lambda e: jx(e.a - e.y, 1 - tanh(e.z) ** 2))
 case("nt-tanh1-dz-plus", "tanh1", "z", "(a - y)(1 + tanh^2(z))", lambda e: jx(e.a - e.y, 1 + tanh(e.z) ** 2))
 case("nt-tanh1-dz-no-prime", "tanh1", "z", "a - y", lambda e: e.a - e.y)
+case("nt-tanh1-dz-value", "tanh1", "z", "(a - y) tanh(z)", lambda e: jx(e.a - e.y, tanh(e.z)))
 case("nt-tanh1-dw", "tanh1", "w", "(a - y)(1 - a^2) x", lambda e: jx(jx(e.a - e.y, 1 - e.a**2), e.x))
 case("nt-tanh1-dw-square-wrong", "tanh1", "w", "(a - y)(1 - a)^2 x", lambda e: jx(jx(e.a - e.y, (1 - e.a) ** 2), e.x))
 
@@ -749,6 +753,44 @@ case("nt-colbatch-db-mean", "colbatch", "b", "mean(δ, axis=1)", lambda e: mean(
 case("nt-colbatch-dz", "colbatch", "Z", "(A - Y) ⊙ σ'(Z)", lambda e: (e.A - e.Y) * dsig(e.Z))
 case("nt-colbatch-dz-no-prime", "colbatch", "Z", "A - Y", lambda e: e.A - e.Y)
 case("nt-colbatch-dx", "colbatch", "X", "W.T δ", lambda e: jx(e.W.T, e.δ))
+
+# -- a square two-layer net, delta2 spelt in ASCII ------------------------------------------------
+problem(
+    "twosq", "W1 x b1 W2 b2 y",
+    ["W1=2x2", "b1=2x1", "W2=2x2", "b2=2x1", "x=2x1", "y=2x1"], [],
+    [
+        ("z1", "W1@x + b1", lambda e: e.W1 @ e.x + e.b1),
+        ("a1", "sigmoid(z1)", lambda e: sig(e.z1)),
+        ("z2", "W2@a1 + b2", lambda e: e.W2 @ e.a1 + e.b2),
+        ("a2", "sigmoid(z2)", lambda e: sig(e.z2)),
+        ("delta2", "(a2 - y)*a2*(1 - a2)", lambda e: (e.a2 - e.y) * e.a2 * (1 - e.a2)),
+    ],
+    ("sum((a2 - y)^2)/2", lambda e: ssum((e.a2 - e.y) ** 2) / 2),
+    acts=[("sigmoid", "z1", lambda e: e.z1), ("sigmoid", "z2", lambda e: e.z2)],
+    extras=[("sum((a2 - y)^2)", lambda e: ssum((e.a2 - e.y) ** 2))],
+)
+case("nt-twosq-dw2", "twosq", "W2", "delta2 a1^T", lambda e: jx(e.delta2, e.a1.T))
+case("nt-twosq-dw2-transposed", "twosq", "W2", "a1 delta2^T", lambda e: jx(e.a1, e.delta2.T))
+case("nt-twosq-dw2-update-sign", "twosq", "W2", "-delta2 a1^T", lambda e: jx(-e.delta2, e.a1.T))
+case("nt-twosq-delta1", "twosq", "z1", "W2^T delta2 ⊙ sigma'(z1)", lambda e: jx(e.W2.T, e.delta2) * dsig(e.z1))
+case("nt-twosq-delta1-no-t", "twosq", "z1", "W2 delta2 ⊙ sigma'(z1)", lambda e: jx(e.W2, e.delta2) * dsig(e.z1))
+case("nt-twosq-dw1-no-t", "twosq", "W1", "(W2 delta2 ⊙ sigma'(z1)) x^T", lambda e: jx(jx(e.W2, e.delta2) * dsig(e.z1), e.x.T))
+
+# -- binary cross-entropy on a sigmoid layer, column vectors ---------------------------------------
+problem(
+    "bce", "W x b y", ["W=3x2", "x=2x1", "b=3x1", "y=3x1"], ["y=onehot"],
+    [("z", "W@x + b", lambda e: e.W @ e.x + e.b), ("a", "sigmoid(z)", lambda e: sig(e.z))],
+    ("-sum(y*log(a) + (1 - y)*log(1 - a))", lambda e: -ssum(e.y * log(e.a) + (1 - e.y) * log(1 - e.a))),
+    acts=[("sigmoid", "z", lambda e: e.z), ("log", "a", lambda e: e.a), ("log", "1 - a", lambda e: 1 - e.a)],
+)
+case("nt-bce-dz", "bce", "z", "a - y", lambda e: e.a - e.y)
+case("nt-bce-dz-sigma", "bce", "z", "σ(z) - y", lambda e: sig(e.z) - e.y)
+case("nt-bce-dz-extra-prime", "bce", "z", "(a - y) ⊙ σ'(z)", lambda e: (e.a - e.y) * dsig(e.z))
+case("nt-bce-dw", "bce", "W", "(a - y) x^T", lambda e: jx(e.a - e.y, e.x.T))
+case("nt-bce-dw-transposed", "bce", "W", "x (a - y)^T", lambda e: jx(e.x, (e.a - e.y).T))
+case("nt-bce-da", "bce", "a", "(a - y)/(a ⊙ (1 - a))", lambda e: (e.a - e.y) / (e.a * (1 - e.a)))
+case("nt-bce-da-split", "bce", "a", "-y/a + (1 - y)/(1 - a)", lambda e: -e.y / e.a + (1 - e.y) / (1 - e.a))
+case("nt-bce-da-sign-slip", "bce", "a", "-y/a - (1 - y)/(1 - a)", lambda e: -e.y / e.a - (1 - e.y) / (1 - e.a))
 
 # -- a scalar bias over a batch: w.T X + b ------------------------------------------------------
 problem(
