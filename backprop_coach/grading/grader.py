@@ -25,6 +25,7 @@ from backprop_coach.expr.symbolic import (
 )
 from backprop_coach.expr.tree import to_latex, to_text
 from backprop_coach.grading.diagnosis import (
+    TERMS_RTOL,
     Finding,
     agree,
     close,
@@ -112,13 +113,21 @@ def grade(
             target = build(parse(reference, quantities, fmt).tree, setting.scope)
         except ExprError as err:
             return invalid(f"the reference does not build: {err}", read_as)
+    target_shape = shape_of(target)
+    if claim == 0 and target_shape is not None:  # a plain 0 is the zero of any shape
+        claim = sp.ImmutableMatrix.zeros(*target_shape)
     try:
         env, size = _points(setting, seed)
     except LimitError as err:
         return invalid(str(err), read_as)
     truth_v = setting.values(target, env, size)
     claim_v = setting.values(claim, env, size)
-    finding = _diagnose(setting, claim_v, truth_v, env, size)
+    slack = None
+    if claim_v.shape == truth_v.shape:
+        slack = TERMS_RTOL * (
+            setting.magnitudes(target, env, size) + setting.magnitudes(claim, env, size)
+        )
+    finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
     details["points"] = size
     details["matches"] = [
         label for label, text in (compare or {}).items() if _same(setting, text, claim_v, env, size)
@@ -174,6 +183,7 @@ def _diagnose(
     truth: np.ndarray,
     env: dict[sp.Symbol, np.ndarray],
     size: int,
+    slack: np.ndarray | None = None,
 ) -> Finding:
     wrt = setting.problem.wrt
     if claim.shape != truth.shape:
@@ -185,9 +195,9 @@ def _diagnose(
             "shape_mismatch",
             f"shape mismatch: your claim is {c_shape} but ∂L/∂{wrt} has the shape of {wrt}, {t_shape}",
         )
-    if close(claim, truth):
+    if close(claim, truth, slack):
         return Finding(None, "correct")
-    if close(claim, -truth):
+    if close(claim, -truth, slack):
         return Finding("sign_flip", "sign flipped: your claim is the negative of the true gradient")
     if claim.shape[1] == claim.shape[2] and claim.shape[1] > 1 and transposed(claim, truth):
         return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
@@ -203,13 +213,17 @@ def _diagnose(
     found = factor_relation(claim, truth, factors)
     if found is not None:
         return found
-    return _counterexample(setting, claim, truth, env)
+    return _counterexample(setting, claim, truth, env, slack)
 
 
 def _counterexample(
-    setting: Setting, claim: np.ndarray, truth: np.ndarray, env: dict[sp.Symbol, np.ndarray]
+    setting: Setting,
+    claim: np.ndarray,
+    truth: np.ndarray,
+    env: dict[sp.Symbol, np.ndarray],
+    slack: np.ndarray | None,
 ) -> Finding:
-    ok = agree(claim, truth)
+    ok = agree(claim, truth, slack)
     bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
     p = int(bad_points[0])
     point = {}
@@ -220,8 +234,8 @@ def _counterexample(
     extra: dict[str, object] = {
         "counterexample": {
             "point": point,
-            "claim": _plain(claim[p]),
-            "truth": _plain(truth[p]),
+            "claim": _plain(_denoise(claim[p], slack, p)),
+            "truth": _plain(_denoise(truth[p], slack, p)),
         }
     }
     message = "wrong: your claim differs from the true gradient"
@@ -234,13 +248,23 @@ def _counterexample(
     return Finding("wrong", message, extra)
 
 
+def _denoise(a: np.ndarray, slack: np.ndarray | None, p: int) -> np.ndarray:
+    """Float noise of an exact zero (within the terms' slack at point p) shown as 0."""
+    if slack is None:
+        return a
+    return np.where(np.abs(a) <= np.broadcast_to(slack, (slack.shape[0], *a.shape))[p], 0.0, a)
+
+
 def _plain(a: np.ndarray) -> object:
     """A value at one point as JSON: a number, a vector as a flat list, a matrix as rows."""
+    def plain(v: float) -> float:
+        return float(f"{float(v):.9g}") + 0.0  # 9 significant digits; + 0.0: never -0.0
+
     if a.shape == (1, 1):
-        return round(float(a[0, 0]), 9)
+        return plain(a[0, 0])
     if a.ndim == 2 and a.shape[1] == 1:
-        return [round(float(v), 9) for v in a[:, 0]]
-    return [[round(float(v), 9) for v in row] for row in a]
+        return [plain(v) for v in a[:, 0]]
+    return [[plain(v) for v in row] for row in a]
 
 
 class _OutOfTime(Exception):

@@ -124,6 +124,12 @@ class Setting:
     def values(self, value: Value, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
         return evaluate_value(value, env, size)
 
+    def magnitudes(
+        self, value: Value, env: dict[sp.Symbol, np.ndarray], size: int
+    ) -> np.ndarray:
+        """The size of the terms each entry adds up (numeric.Evaluator.magnitude)."""
+        return evaluate_value(value, env, size, magnitudes=True)
+
     def loss_values(self, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
         return evaluate(self.loss, env, size)
 
