@@ -55,7 +55,7 @@ def test_json_shape(runner: CliRunner, net_file: Path) -> None:
 def test_check_learner_numbers(runner: CliRunner, net_file: Path) -> None:
     args = ["trace", "--net", str(net_file), "--json"]
     right = runner.invoke(
-        app, [*args, "--check", "delta2=[0.1384985, -0.0380982]", "--check", "W2_new[0][0]=0.3589"]
+        app, [*args, "--check", "delta2=[0.1384986, -0.0380982]", "--check", "W2_new[0][0]=0.3589"]
     )
     assert right.exit_code == 0
     assert all(c["correct"] for c in json.loads(right.output)["checks"])
@@ -69,9 +69,21 @@ def test_check_learner_numbers(runner: CliRunner, net_file: Path) -> None:
 
 def test_check_precision_follows_digits_given(runner: CliRunner, net_file: Path) -> None:
     args = ["trace", "--net", str(net_file), "--json", "--check"]
-    assert runner.invoke(app, [*args, "a1[0]=0.59"]).exit_code == 0  # 0.59327 to 2 decimals
-    assert runner.invoke(app, [*args, "a1[0]=0.5932"]).exit_code == 0  # truncated
+    # Mazur's worked example: out_h1 = 0.593269992, δ_o1 = 0.138498562
+    assert runner.invoke(app, [*args, "a1[0]=0.59"]).exit_code == 0  # rounded to 2 decimals
+    assert runner.invoke(app, [*args, "a1[0]=0.5933"]).exit_code == 0
+    truncated = runner.invoke(app, [*args, "a1[0]=0.5932"])
+    assert truncated.exit_code == 1
+    assert json.loads(truncated.output)["checks"][0]["diagnosis"] == "rounding"
+    assert "round rather than truncate" in json.loads(truncated.output)["checks"][0]["message"]
     assert runner.invoke(app, [*args, "a1[0]=0.5940"]).exit_code == 1
+    rounding = json.loads(runner.invoke(app, [*args, "delta2[0]=0.1384985"]).output)
+    assert rounding["checks"][0]["diagnosis"] == "rounding"
+    # one significant figure cannot show the work: refused, exit 2
+    few = runner.invoke(app, [*args, "a1[0]=0.6"])
+    assert few.exit_code == 2 and "give at least 2" in few.output
+    # 0 means exactly zero
+    assert runner.invoke(app, [*args, "a1[0]=0"]).exit_code == 1
 
 
 @pytest.mark.parametrize(

@@ -186,13 +186,43 @@ def test_numeric_claim_to_the_digits_given() -> None:
     point = {"w": Fraction(1, 2), "x": Fraction(1), "y": Fraction(0)}
     s = 1 / (1 + np.exp(-0.5))
     truth = (s - 0) * s * (1 - s) * 1.0  # by hand: 0.1462803...
-    assert check_number(problem, f"{truth:.4f}", point).verdict == "correct"
-    assert check_number(problem, f"{int(truth * 1e4) / 1e4:.4f}", point).verdict == "correct"
-    assert check_number(problem, f"{truth + 3e-4:.4f}", point).verdict == "incorrect"
-    assert check_number(problem, f"{-truth:.4f}", point).diagnosis == "sign_flip"
-    assert check_number(problem, "0.1", point).verdict == "correct"  # one decimal given
-    missing = check_number(problem, "0.1", {"w": Fraction(1, 2)})
+    assert f"{truth:.7f}" == "0.1462803"
+
+    def judged(claim: str) -> tuple[str, str | None]:
+        verdict = check_number(problem, claim, point)
+        return verdict.verdict, verdict.diagnosis
+
+    assert judged("0.1463") == ("correct", None)  # correctly rounded
+    assert judged("0.146") == ("correct", None)
+    assert judged("0.15") == ("correct", None)
+    assert judged("1.4628e-1") == ("correct", None)
+    assert judged("0.1462") == ("incorrect", "rounding")  # truncated
+    assert judged("0.1465") == ("incorrect", "rounding")  # two units off
+    assert judged("0.1466") == ("incorrect", "wrong")
+    assert judged("-0.1463") == ("incorrect", "sign_flip")
+    assert judged("0") == ("incorrect", "wrong")  # 0 means exactly zero
+    assert judged("0.1") == ("invalid", None)  # one significant figure
+    assert judged("0.2") == ("invalid", None)
+    # an exact expression is compared exactly
+    assert judged("sigmoid(1/2)^2*(1 - sigmoid(1/2))") == ("correct", None)
+    assert judged("sigmoid(w*x)^2*(1 - sigmoid(w*x))*x") == ("correct", None)
+    assert judged("0.25*(1 - 0.25)*0.78") == ("incorrect", "wrong")
+    missing = check_number(problem, "0.15", {"w": Fraction(1, 2)})
     assert missing.verdict == "invalid" and "missing: x, y" in missing.message
+
+
+def test_numbers_that_passed_too_easily_before() -> None:
+    """From the issue: 0 passed for any gradient under 0.5, 138.9 for 138.8338."""
+    problem = Problem("w^3*x/3", "w")  # ∂/∂w = w²x; at w = 11.78277, x = 1: 138.8337 by hand
+    point = {"w": Fraction("11.78277"), "x": Fraction(1)}
+    assert 11.78277**2 == pytest.approx(138.83366, abs=1e-5)
+    assert check_number(problem, "138.8", point).verdict == "correct"
+    assert check_number(problem, "138.83", point).verdict == "correct"
+    assert check_number(problem, "138.9", point).diagnosis == "rounding"
+    assert check_number(problem, "139.0", point).verdict == "incorrect"
+    # a truth of exactly zero takes 0
+    zero = check_number(Problem("w*x", "w"), "0", {"w": Fraction(3), "x": Fraction(0)})
+    assert zero.verdict == "correct"
 
 
 def test_specs_are_validated() -> None:

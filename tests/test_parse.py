@@ -180,9 +180,13 @@ def test_specs() -> None:
     assert parse_shape("W=2x3") == ("W", (2, 3))
     assert parse_shape("x=4") == ("x", (4, 1))
     assert parse_domain("y=onehot") == ("y", "onehot")
-    assert parse_number("0.0822", "--claim") == (Fraction(822, 10000), 4)
-    assert parse_number("8.22e-2", "--claim")[1] == 4
-    assert parse_number("3", "--claim")[1] is None
+    given = parse_number("0.0822", "--claim")
+    assert (given.value, given.unit, given.figures) == (Fraction(822, 10000), Fraction(1, 10**4), 3)
+    assert parse_number("8.22e-2", "--claim").unit == Fraction(1, 10**4)
+    assert (parse_number("3", "--claim").unit, parse_number("3", "--claim").figures) == (1, 1)
+    assert parse_number("120", "--claim").figures == 3  # trailing zeros of a whole number count
+    assert parse_number("0.000", "--claim").figures == 0
+    assert parse_number("1.50e3", "--claim").unit == 10
 
 
 @pytest.mark.parametrize(

@@ -139,9 +139,13 @@ def test_numeric_question_graded_against_the_engine() -> None:
     session, _ = make(NUMERIC)
     session.start()
     assert of(session.handle("banana"), s.Invalid)
-    wrong = session.handle(f"{truth + 0.01:.4f}")
-    assert of(wrong, s.Graded)[0].verdict.verdict == "incorrect"
-    right = session.handle(f"{truth:.4f}")
+    # the question wants 3 significant figures: fewer is refused and uses no attempt
+    assert of(session.handle(f"{truth:.2g}"), s.Invalid)
+    wrong = session.handle(f"{truth * 1.5:.4g}")
+    graded = of(wrong, s.Graded)[0]
+    assert graded.verdict.verdict == "incorrect" and graded.attempt == 1
+    assert f"{truth:.3g}" not in graded.verdict.message  # attempts remain: no reveal
+    right = session.handle(f"{truth:.4g}")
     assert of(right, s.Record)[0].attempt.seed == 7
     assert session.outcomes[0].result == "correct"
 

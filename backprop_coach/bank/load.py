@@ -297,7 +297,13 @@ def _numeric(f: _Fields) -> NumericSpec:
     net = f.data.get("network")
     if not isinstance(net, dict):
         raise f.fail("network", "expected a table with layers, activations, loss and ask")
-    known = {"layers", "activations", "loss", "ask", "lr", "update_biases", "decimals", "tolerance"}
+    known = {"layers", "activations", "loss", "ask", "lr", "update_biases", "decimals", "figures"}
+    if "tolerance" in net:
+        raise f.fail(
+            "network.tolerance",
+            "replaced by figures (the significant figures the answer must carry, correctly "
+            "rounded), e.g. figures = 3",
+        )
     if set(net) - known:
         raise f.fail("network", f"unknown field(s): {', '.join(sorted(set(net) - known))}")
     sizes = net.get("layers")
@@ -325,21 +331,17 @@ def _numeric(f: _Fields) -> NumericSpec:
     if not isinstance(ask, str) or not ask.strip():
         raise f.fail("network.ask", "expected a quantity such as delta1[0], W2_new[1][0] or loss")
     lr = net.get("lr", 0.5)
-    tolerance = net.get("tolerance", 1e-3)
+    figures = net.get("figures", 3)
     decimals = net.get("decimals", 2)
     update = net.get("update_biases", True)
     if not isinstance(lr, int | float) or isinstance(lr, bool) or lr <= 0:
         raise f.fail("network.lr", "expected a positive number")
-    if (
-        not isinstance(tolerance, int | float)
-        or isinstance(tolerance, bool)
-        or not 0 < tolerance < 1
-    ):
-        raise f.fail("network.tolerance", "expected a number between 0 and 1")
+    if not isinstance(figures, int) or isinstance(figures, bool) or not 2 <= figures <= 6:
+        raise f.fail("network.figures", "expected a whole number of significant figures, 2 to 6")
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 1 <= decimals <= 3:
         raise f.fail("network.decimals", "expected 1, 2 or 3")
     if not isinstance(update, bool):
         raise f.fail("network.update_biases", "expected true or false")
     return NumericSpec(
-        tuple(sizes), tuple(acts), loss, ask.strip(), float(lr), update, decimals, float(tolerance)
+        tuple(sizes), tuple(acts), loss, ask.strip(), float(lr), update, decimals, figures
     )

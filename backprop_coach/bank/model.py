@@ -41,7 +41,7 @@ class NumericSpec:
     lr: float = 0.5
     update_biases: bool = True
     decimals: int = 2
-    tolerance: float = 1e-3
+    figures: int = 3  # significant figures the answer must carry, correctly rounded
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Question:
                 "update_biases": n.update_biases,
                 "decimals": n.decimals,
                 "ask": n.ask,
-                "tolerance": n.tolerance,
+                "figures": n.figures,
             }
         if self.kind == "concept":
             data["model_answer"] = self.model_answer

@@ -48,7 +48,7 @@ feedback = "∂L/∂a = a − y, not y − a."
 NUMERIC = '''
 prompt = """
 For the 2-2-1 sigmoid network shown (half squared error), compute **δ² = ∂L/∂z²**
-for the output unit, to 4 decimals.
+for the output unit, to 3 significant figures.
 """
 hints = ["δ² = (a² − y) · a²(1 − a²)."]
 explanation = [
@@ -64,7 +64,7 @@ activations = ["sigmoid", "sigmoid"]
 loss = "half_sse"
 lr = 0.5
 ask = "delta2[0]"       # loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new with indices
-tolerance = 0.001
+figures = 3
 '''
 
 CONCEPT = '''

@@ -168,7 +168,7 @@ def check(
 
     try:
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
-        point = {name: value for name, value, _ in map(parse_point, at or [])}
+        point = dict(map(parse_point, at or []))
         verdict = check_claim(problem, claim, point, timeout, fmt=input_format)
     except ExprError as err:
         verdict = invalid(str(err), claim)

@@ -113,7 +113,11 @@ def trace(
     if save is not None:
         _write_json(save, network.to_json())
     result = run_trace(network)
-    checks = [check_numbers(result, claim) for claim in claims]
+    try:
+        checks = [check_numbers(result, claim) for claim in claims]
+    except ExprError as err:  # too few significant figures: say so, judge nothing
+        fail(f"--check: {err}")
+        return
     if json_output:
         emit_json(_trace_json(result, checks if claims else None))
     elif latex:

@@ -518,14 +518,26 @@ def parse_domain(text: str) -> tuple[str, str]:
     return name, kind
 
 
-def parse_point(text: str) -> tuple[str, Fraction, int | None]:
-    """`NAME=VALUE` for --at; returns the value and the number of decimals it was given to."""
+def parse_point(text: str) -> tuple[str, Fraction]:
+    """`NAME=VALUE` for --at: the name and the exact value."""
     name, value = _split_spec(text, "--at", "w=0.5")
-    return (name, *parse_number(value, f"--at {name}"))
+    return name, parse_number(value, f"--at {name}").value
 
 
-def parse_number(text: str, where: str) -> tuple[Fraction, int | None]:
-    """A plain number a learner typed: its exact value and the decimals given (None if integer)."""
+@dataclass(frozen=True)
+class GivenNumber:
+    """A number a learner typed, with what its digits say: `0.0822` is 822/10000 given to a unit
+    of 0.0001 in its last digit, with 3 significant figures."""
+
+    text: str
+    value: Fraction
+    unit: Fraction  # one unit in the last digit given; 1 for a whole number
+    figures: int  # significant figures; 0 for zero
+
+
+def parse_number(text: str, where: str) -> GivenNumber:
+    """A plain number a learner typed: its exact value, the unit of its last digit and its
+    significant figures. Raises SpecError naming `where` for anything else."""
     text = text.strip().replace("−", "-")
     m = re.fullmatch(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]{1,3}))?", text)
     if m is None:
@@ -535,10 +547,8 @@ def parse_number(text: str, where: str) -> tuple[Fraction, int | None]:
     mantissa = m.group(2)
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     exponent = int(m.group(3) or 0)
-    places: int | None = decimals - exponent
-    if "." not in mantissa and not m.group(3):
-        places = None
-    return Fraction(text), places
+    digits = mantissa.replace(".", "").lstrip("0")
+    return GivenNumber(text, Fraction(text), Fraction(10) ** (exponent - decimals), len(digits))
 
 
 # -- a learner's numbers: trace --check "delta2=[0.1384985, -0.0380982]" -----------------------
@@ -549,8 +559,7 @@ _QUANTITY = re.compile(
     r"(?P<idx>(?:\s*\[[^\]]*\])*)\s*=\s*(?P<value>.+?)\s*"
 )
 
-Number = tuple[Fraction, int | None]  # value and decimals given
-Numbers = Number | list["Numbers"]
+Numbers = GivenNumber | list["Numbers"]
 
 
 @dataclass(frozen=True)

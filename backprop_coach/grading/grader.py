@@ -313,13 +313,15 @@ def _prove(setting: Setting, claim: object) -> bool:
 
 
 def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) -> Verdict:
-    """`--at`: a number a learner computed by hand, compared with the true gradient at one point
-    to the digits they gave (0.0822 is checked to 4 decimals, truncated or rounded)."""
+    """`--at`: a number a learner computed by hand, judged against the true gradient at one
+    point by the one rule for a learner's numbers (grading.rounding: correctly rounded to the
+    digits given, at least 2 significant figures). A claim that is an expression of numbers and
+    the point's names (`1/4`, `0.25*(1 - 0.25)`, `sigmoid(w*x)*x`) is compared exactly."""
     from backprop_coach.expr.parse import parse_number
+    from backprop_coach.grading.rounding import decimals_for, judge
 
     try:
         setting = build_setting(problem)
-        value, places = parse_number(claim_text, "--claim")
     except ExprError as err:
         return invalid(str(err), claim_text)
     if isinstance(setting.wrt_value, sp.MatrixBase):
@@ -336,15 +338,49 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     truth = float(setting.values(setting.truth, env, 1)[0, 0, 0])
     if not np.isfinite(truth):
         return invalid("the gradient is undefined at that point", claim_text)
-    unit = 10.0 ** -(places if places is not None else 0)
-    tolerance = unit if places is not None else 0.5
-    gap = abs(float(value) - truth)
-    text = f"{truth:.{max(places or 0, 0) + 3}f}" if places is not None else f"{truth:.6g}"
-    details = {"read_as": claim_text, "truth_value": truth, "tolerance": tolerance, "points": 1}
-    if gap <= tolerance:
-        msg = f"correct: ∂L/∂{problem.wrt} = {text} at that point (checked to ±{tolerance:g})"
-        return Verdict(CORRECT, None, msg, claim_text, str(truth), details)
-    code, msg = "wrong", f"wrong: ∂L/∂{problem.wrt} = {text} at that point, not {claim_text}"
-    if abs(float(value) + truth) <= tolerance:
-        code, msg = "sign_flip", f"sign flipped: ∂L/∂{problem.wrt} = {text} at that point"
-    return Verdict(INCORRECT, code, msg, claim_text, str(truth), details)
+    what = f"∂L/∂{problem.wrt}"
+    details: dict[str, object] = {"read_as": claim_text, "truth_value": truth, "points": 1}
+    try:
+        given = parse_number(claim_text, "--claim")
+    except ExprError:
+        return _check_exact_number(claim_text, point, truth, what, details)
+    shown = f"{truth:.{decimals_for(truth, max(given.figures, 4) + 1)}f}"
+    try:
+        judged = judge(given, truth, what)
+    except ExprError as err:
+        return invalid(str(err), claim_text)
+    details["unit"] = float(given.unit)
+    if judged.correct:
+        message = f"correct: {what} = {shown} at that point; {claim_text} is it correctly rounded"
+        return Verdict(CORRECT, None, message, claim_text, str(truth), details)
+    return Verdict(
+        INCORRECT,
+        judged.code,
+        f"{judged.message} ({what} = {shown} at that point)",
+        claim_text,
+        str(truth),
+        details,
+    )
+
+
+def _check_exact_number(
+    claim_text: str, point: dict[str, Fraction], truth: float, what: str, details: dict[str, object]
+) -> Verdict:
+    """An exact numeric expression for --at, compared with the truth to float precision."""
+    from backprop_coach.expr.symbolic import Scope
+    from backprop_coach.grading.numeric import evaluate
+
+    values = {n: sp.Rational(v.numerator, v.denominator) for n, v in point.items()}
+    try:
+        value = build(parse(claim_text, fmt="auto").tree, Scope(values))
+    except ExprError as err:
+        return invalid(f"--claim with --at is a number or an expression of numbers: {err}")
+    if isinstance(value, sp.MatrixBase):
+        return invalid("--at checks one number; the claim is a matrix", claim_text)
+    number = float(evaluate(value, {}, 1)[0])  # only numbers are left: the point is exact
+    if abs(number - truth) <= 1e-9 * abs(truth) + 1e-12:
+        message = f"correct: {what} = {truth:.10g} at that point, exactly as your expression"
+        return Verdict(CORRECT, None, message, claim_text, str(truth), details)
+    code = "sign_flip" if abs(number + truth) <= 1e-9 * abs(truth) + 1e-12 else "wrong"
+    message = f"{'sign flipped' if code == 'sign_flip' else 'wrong'}: your expression is {number:.10g}, {what} = {truth:.10g} at that point"
+    return Verdict(INCORRECT, code, message, claim_text, str(truth), details)

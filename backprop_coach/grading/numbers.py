@@ -1,5 +1,5 @@
-"""Grade a learner's numbers against the engine's worked network, each to the digits given:
-0.3589 is checked to 4 decimals (one unit in the last place, so truncating is fine too)."""
+"""Grade a learner's numbers against the engine's worked network, each by the one rule for a
+learner's numbers (grading.rounding): 0.3589 must be the truth correctly rounded to 4 decimals."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ import numpy as np
 
 from backprop_coach.engine.backprop import Trace
 from backprop_coach.engine.quantities import QuantityError, formula, select, value_of
-from backprop_coach.expr.parse import Numbers, QuantityClaim
-
-
-def tolerance(places: int | None) -> float:
-    return 0.5 if places is None else 10.0**-places
+from backprop_coach.expr.parse import GivenNumber, Numbers, QuantityClaim
+from backprop_coach.grading.rounding import judge
 
 
 @dataclass
@@ -25,24 +22,25 @@ class NumberResult:
     expected: Any  # the engine's value, as plain numbers
     formula: str
     message: str
+    diagnosis: str | None = None  # sign_flip, rounding or wrong (the first wrong entry's)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _flatten(value: Numbers) -> list[tuple[float, int | None]] | None:
+def _flatten(value: Numbers) -> list[GivenNumber] | None:
     """The numbers of a nested list, or None if it is a single number."""
-    if isinstance(value, tuple):
+    if isinstance(value, GivenNumber):
         return None
-    out: list[tuple[float, int | None]] = []
+    out: list[GivenNumber] = []
     for item in value:
         inner = _flatten(item)
-        out.extend([(float(item[0]), item[1])] if inner is None else inner)  # type: ignore[index]
+        out.extend([item] if inner is None else inner)  # type: ignore[list-item]
     return out
 
 
 def _shape(value: Numbers) -> tuple[int, ...]:
-    if isinstance(value, tuple):
+    if isinstance(value, GivenNumber):
         return ()
     return (len(value), *(_shape(value[0]) if value else ()))
 
@@ -58,8 +56,8 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
     expected = np.asarray(truth, dtype=float)
     plain = expected.round(10).tolist()
 
-    def result(correct: bool, message: str) -> NumberResult:
-        return NumberResult(name, given, correct, plain, law, message)
+    def result(correct: bool, message: str, code: str | None = None) -> NumberResult:
+        return NumberResult(name, given, correct, plain, law, message, code)
 
     flat = _flatten(claim.value)
     if flat is None:
@@ -68,24 +66,28 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
                 False,
                 f"{name} has shape {expected.shape}; give a list, or index one entry like {name}[0]",
             )
-        value, places = claim.value  # type: ignore[misc]
-        pairs = [(float(value), places)]
+        numbers = [claim.value]
     else:
         if _shape(claim.value) != expected.shape:
             return result(
                 False, f"{name} has shape {expected.shape}, you gave {_shape(claim.value)}"
             )
-        pairs = flat
+        numbers = flat
     truths = expected.reshape(-1)
-    wrong = [
-        i
-        for i, ((v, places), t) in enumerate(zip(pairs, truths, strict=True))
-        if abs(v - t) > tolerance(places) + 1e-12
+    judged = [
+        judge(number, float(t), name)  # type: ignore[arg-type]
+        for number, t in zip(numbers, truths, strict=True)
     ]
+    wrong = [i for i, j in enumerate(judged) if not j.correct]
     if not wrong:
         return result(True, f"{name} is right")
+    first = judged[wrong[0]]
     where = "" if flat is None else f" (entries {', '.join(map(str, wrong))} are off)"
-    return result(False, f"{name} should be {_fmt(plain)}{where}; it comes from {law}")
+    return result(
+        False,
+        f"{name} should be {_fmt(plain)}{where}; {first.message}; it comes from {law}",
+        first.code,
+    )
 
 
 def _fmt(value: Any) -> str:

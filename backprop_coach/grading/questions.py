@@ -15,6 +15,7 @@ from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse_number, parse_quantity_claim
 from backprop_coach.grading.grader import grade
 from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.rounding import TooFewFigures, decimals_for, judge
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"
@@ -70,27 +71,26 @@ def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:
 
 
 def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:
+    """A number for a numeric question, by the one rule for a learner's numbers
+    (grading.rounding) with at least the question's significant figures. The message of a wrong
+    answer never shows the true value (attempts may remain); the renderer shows `truth` once
+    the question is over."""
     assert question.numeric is not None
     spec = question.numeric
     try:
-        value, _places = parse_number(answer, "answer")
+        given = parse_number(answer, "answer")
+        if given.value != 0 and given.figures < spec.figures:
+            raise TooFewFigures(
+                f"give {spec.figures} significant figures (you gave {given.figures}); round only "
+                "at the end"
+            )
+        _, truth, law = numeric_truth(spec, seed)
+        judged = judge(given, truth, spec.ask)
     except ExprError as err:
         return invalid(str(err), answer)
-    _, truth, law = numeric_truth(spec, seed)
     details: dict[str, Any] = {"read_as": answer, "truth_value": truth, "formula": law}
-    gap = abs(float(value) - truth)
-    shown = f"{truth:.6f}".rstrip("0").rstrip(".")
-    if gap <= spec.tolerance:
+    shown = f"{truth:.{decimals_for(truth, spec.figures + 2)}f}"
+    if judged.correct:
         return Verdict(CORRECT, None, f"correct: {spec.ask} = {shown}", answer, shown, details)
-    if abs(float(value) + truth) <= spec.tolerance:
-        return Verdict(
-            INCORRECT, "sign_flip", f"sign flipped: {spec.ask} = {shown}", answer, shown, details
-        )
-    return Verdict(
-        INCORRECT,
-        "wrong",
-        f"not quite: {spec.ask} ≠ {answer} (within ±{spec.tolerance:g})",
-        answer,
-        shown,
-        details,
-    )
+    message = judged.message if judged.code != "wrong" else f"not quite: {spec.ask} is not {answer}"
+    return Verdict(INCORRECT, judged.code, message, answer, shown, details)

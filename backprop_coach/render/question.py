@@ -93,7 +93,7 @@ def render_question(q: Question) -> RenderableType:
         parts.append(
             Text(
                 f"network {'-'.join(map(str, n.layers))} · {', '.join(n.activations)} · {n.loss} · "
-                f"η {n.lr:g} · asks {n.ask} (±{n.tolerance:g})"
+                f"η {n.lr:g} · asks {n.ask} ({n.figures} significant figures)"
             )
         )
     parts.append(Text("hints", style="bold"))

@@ -63,7 +63,7 @@ def render_ask(ask: Ask) -> RenderableType:
         extra.append(render_names(rows))
     if q.numeric is not None:
         extra.append(
-            Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to 4 decimals", style="dim")
+            Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to {q.numeric.figures} significant figures", style="dim")
         )
         extra.append(render_network(ask.item))
     progress = f"question {ask.number} of {ask.total} · score {ask.score}/{ask.answered}"
