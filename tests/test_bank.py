@@ -77,6 +77,8 @@ def test_template_of_each_kind_validates(tmp_path: Path) -> None:
         (good("x").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y"'), "answer"),
         (good("x").replace("shape = []", 'shape = ["W=2y"]'), "loss/wrt/let/shape/domain"),
         ("colour = 1\n" + good("x"), "colour"),
+        (good("x").replace("shape = []", 'shape = []\nforbid = ["sigmod\'"]'), "forbid[0]"),
+        (good("x").replace("shape = []", 'shape = []\nforbid = ["sqrt\'"]'), "forbid[0]"),
     ],
 )
 def test_malformed_file_names_file_and_field(tmp_path: Path, text: str, field: str | None) -> None:
@@ -247,3 +249,22 @@ def test_built_wheel_carries_the_questions(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True, cwd=tmp_path, env={"PYTHONPATH": str(unpacked), "PATH": ""},
     )  # fmt: skip
     assert Path(found.stdout.strip()) == unpacked / "backprop_coach" / "questions"
+
+
+def test_a_question_that_answers_itself_must_forbid_its_notation(tmp_path: Path) -> None:
+    """dσ/dz answered by σ'(z): validation names the field and the fix; with forbid, the answer
+    σ'(z) is refused (invalid: no quiz attempt used) and every other form still works."""
+    shipped = (shipped_bank() / "activations" / "sigmoid-derivative.toml").read_text()
+    assert 'forbid = ["sigmoid\'"]' in shipped
+    path = write(tmp_path, "activations", "sigmoid-derivative", shipped.replace('forbid = ["sigmoid\'"]\n', ""))
+    failures = validate_question(load_question(path))
+    assert any(f.startswith("forbid:") and "sigmoid'" in f for f in failures), failures
+
+    from backprop_coach.grading.questions import grade_derivation
+
+    question = SHIPPED.get("sigmoid-derivative")
+    for spelling in ("σ'(z)", "sigmoid'(z)", "sigma'(z)", r"\sigma'(z)"):
+        verdict = grade_derivation(question, spelling)
+        assert verdict.verdict == "invalid" and "without σ'" in verdict.message, spelling
+    assert grade_derivation(question, "sigmoid(z)*(1 - sigmoid(z))").verdict == "correct"
+    assert grade_derivation(question, "exp(-z)/(1 + exp(-z))^2").verdict == "correct"

@@ -22,6 +22,7 @@ from backprop_coach.bank.model import (
 from backprop_coach.engine.activations import ACTIVATIONS
 from backprop_coach.engine.losses import LOSSES
 from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.functions import DIFFERENTIABLE, canonical_function
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.tree import names
 from backprop_coach.grading.problem import Problem, problem_from_specs
@@ -33,7 +34,7 @@ MAX_FILE_BYTES = 200_000
 COMMON = {"format_version", "id", "topic", "difficulty", "kind", "prompt", "hints",
           "explanation", "tags", "source"}  # fmt: skip
 BY_KIND = {
-    "derivation": {"loss", "wrt", "let", "shape", "domain", "answer", "wrong_answers"},
+    "derivation": {"loss", "wrt", "let", "shape", "domain", "answer", "wrong_answers", "forbid"},
     "numeric": {"network"},
     "concept": {"model_answer", "key_points"},
 }
@@ -269,7 +270,29 @@ def _derivation(f: _Fields) -> dict[str, Any]:
         wrong.append(
             WrongAnswer(item["answer"].strip(), item["diagnosis"], item["feedback"].strip())
         )
-    return {"problem": problem, "answer": answer, "wrong_answers": tuple(wrong)}
+    return {
+        "problem": problem,
+        "answer": answer,
+        "wrong_answers": tuple(wrong),
+        "forbid": _forbid(f),
+    }
+
+
+def _forbid(f: _Fields) -> tuple[str, ...]:
+    """`forbid = ["sigmoid'", "tanh"]`: functions (with ' for their prime) an answer may not use,
+    so that "derive dσ/dz" is not answered by σ'(z). Spellings are made canonical."""
+    forbidden = []
+    for i, text in enumerate(f.texts("forbid")):
+        name, prime = text.removesuffix("'"), text.endswith("'")
+        func = canonical_function(name)
+        if func is None or (prime and func not in DIFFERENTIABLE):
+            raise f.fail(
+                f"forbid[{i}]",
+                f"{text!r} is not a function{' with a prime' if prime else ''}; known: "
+                f"{', '.join(sorted(DIFFERENTIABLE))} (with '), or any function name",
+            )
+        forbidden.append(func + ("'" if prime else ""))
+    return tuple(forbidden)
 
 
 def _expression(f: _Fields, name: str, text: str) -> None:

@@ -60,6 +60,7 @@ class Question:
     problem: Problem | None = None
     answer: str | None = None
     wrong_answers: tuple[WrongAnswer, ...] = ()
+    forbid: tuple[str, ...] = ()  # functions an answer may not use; "sigmoid'" for σ'
     # numeric
     numeric: NumericSpec | None = None
     # concept
@@ -89,6 +90,7 @@ class Question:
                 {"answer": w.answer, "diagnosis": w.diagnosis, "feedback": w.feedback}
                 for w in self.wrong_answers
             ]
+            data["forbid"] = list(self.forbid)
         if self.numeric is not None:
             n = self.numeric
             data["network"] = {

@@ -26,9 +26,18 @@ def validate_question(question: Question) -> list[str]:
 
 
 def _derivation(q: Question) -> list[str]:
-    from backprop_coach.grading.questions import grade_derivation
+    from backprop_coach.grading.questions import grade_derivation, self_answers
 
     failures = []
+    accepted: dict[str, str] = {}
+    for candidate in self_answers(q):
+        accepted.setdefault(candidate.split("(")[0], candidate)
+    for prime, candidate in accepted.items():
+        if prime not in q.forbid:
+            failures.append(
+                f'forbid: the answer {candidate} is accepted, so the question answers itself; '
+                f'add forbid = ["{prime}"]'
+            )
     verdict = grade_derivation(q, q.answer or "")
     if verdict.verdict != "correct":
         failures.append(f"answer: the checker says {verdict.verdict}: {verdict.message}")

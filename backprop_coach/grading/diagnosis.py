@@ -85,21 +85,22 @@ def factor_relation(
     claim: np.ndarray, truth: np.ndarray, factors: list[tuple[str, np.ndarray]]
 ) -> Finding | None:
     """missing_factor when truth = claim ⊙ F, extra_factor when claim = truth ⊙ F."""
-    for label, f in factors:
-        if f.shape[1:] not in ((1, 1), truth.shape[1:]):
-            continue
-        if np.allclose(f, 1.0) or np.allclose(f, 0.0):
-            continue
-        if close(truth, claim * f):
-            return Finding(
-                "missing_factor",
-                f"missing a factor of {label}: the true gradient is your claim times {label}",
-                {"factor": label},
-            )
-        if close(claim, truth * f):
-            return Finding(
-                "extra_factor",
-                f"an extra factor of {label}: your claim is the true gradient times {label}",
-                {"factor": label},
-            )
-    return None
+    with np.errstate(all="ignore"):  # a candidate factor may be inf or nan somewhere
+        for label, f in factors:
+            if f.shape[1:] not in ((1, 1), truth.shape[1:]):
+                continue
+            if np.allclose(f, 1.0) or np.allclose(f, 0.0):
+                continue
+            if close(truth, claim * f):
+                return Finding(
+                    "missing_factor",
+                    f"missing a factor of {label}: the true gradient is your claim times {label}",
+                    {"factor": label},
+                )
+            if close(claim, truth * f):
+                return Finding(
+                    "extra_factor",
+                    f"an extra factor of {label}: your claim is the true gradient times {label}",
+                    {"factor": label},
+                )
+        return None

@@ -6,7 +6,7 @@ wrong by itself: only disagreeing numbers do, and they come with a counterexampl
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 
@@ -23,7 +23,7 @@ from backprop_coach.expr.symbolic import (
     shape_of,
     shape_text,
 )
-from backprop_coach.expr.tree import to_latex, to_text
+from backprop_coach.expr.tree import Call, Node, to_latex, to_text, walk
 from backprop_coach.grading.diagnosis import (
     TERMS_RTOL,
     Finding,
@@ -61,17 +61,27 @@ def grade(
     quantities: frozenset[str] | None = None,
     reference: str | None = None,
     fmt: str = "auto",
+    forbid: Collection[str] = (),
 ) -> Verdict:
     """Grade a claim against the setting's true gradient (or against `reference`, another
     expression, when given). `compare` maps labels to other expressions (known mistakes, a
     previous attempt); those the claim equals at every sample point are listed in
-    details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking)."""
+    details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking).
+    `forbid` names functions the claim may not use ("sigmoid'" for σ'): such a claim is
+    invalid, so that a question cannot be answered by its own notation."""
     if quantities is None:  # a Leibniz term dL/da is recognised, to say it is no answer
         quantities = frozenset([*setting.scope.values, *LOSS_NAMES])
     try:
         parsed = parse(claim_text, quantities, fmt)
     except ExprError as err:
         return invalid(str(err))
+    used = _forbidden(parsed.tree, forbid)
+    if used is not None:
+        return invalid(
+            f"this question asks for that derivative itself: express it without {used} "
+            "(in terms of the function's value or its argument)",
+            to_text(parsed.tree),
+        )
     truth_display = setting.truth_display
     truth_text = str(truth_display)
     log = BuildLog()
@@ -145,6 +155,19 @@ def grade(
         message = f"correct: equals ∂L/∂{setting.problem.wrt} ({how})"
         return Verdict(CORRECT, None, message, read_as, truth_text, details)
     return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
+
+
+def _forbidden(tree: Node, forbid: Collection[str]) -> str | None:
+    """How the first forbidden function the tree uses is written (σ', tanh'), or None."""
+    if not forbid:
+        return None
+    for node in walk(tree):
+        if isinstance(node, Call):
+            key = node.func + ("'" if node.prime else "")
+            if key in forbid:
+                shown = "σ" if node.func == "sigmoid" else node.func
+                return shown + ("'" if node.prime else "")
+    return None
 
 
 def _same(

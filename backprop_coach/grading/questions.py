@@ -12,7 +12,9 @@ from backprop_coach.engine.backprop import Trace, trace
 from backprop_coach.engine.network import Network, random_network
 from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.errors import ExprError
-from backprop_coach.expr.parse import parse_number, parse_quantity_claim
+from backprop_coach.expr.functions import DIFFERENTIABLE
+from backprop_coach.expr.parse import parse, parse_number, parse_quantity_claim
+from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
 from backprop_coach.grading.problem import Problem, Setting, build_setting
 from backprop_coach.grading.rounding import TooFewFigures, decimals_for, judge
@@ -45,7 +47,7 @@ def grade_derivation(
     compare = {f"mistake {i}": w.answer for i, w in enumerate(question.wrong_answers)}
     if previous:
         compare[PREVIOUS] = previous
-    verdict = grade(setting, answer, compare=compare, fmt=fmt)
+    verdict = grade(setting, answer, compare=compare, fmt=fmt, forbid=question.forbid)
     matches = verdict.details.get("matches", [])
     if verdict.verdict == INCORRECT:
         for i, wrong in enumerate(question.wrong_answers):
@@ -54,6 +56,25 @@ def grade_derivation(
                 break
     verdict.details["same_as_previous"] = PREVIOUS in matches
     return verdict
+
+
+def self_answers(question: Question) -> list[str]:
+    """Answers that use the question's own notation f'(u) and are accepted: a question whose
+    answer is σ'(z) itself must forbid "sigmoid'" (bank validation demands it)."""
+    assert question.problem is not None
+    setting = setting_for(question.problem)
+    trees = [parse(text).tree for _, text in question.problem.lets] + [
+        parse(question.problem.loss).tree
+    ]
+    arguments = {to_text(a) for tree in trees for n in walk(tree) if isinstance(n, Call) for a in n.args}
+    arguments.add(question.problem.wrt)
+    accepted = []
+    for func in sorted(DIFFERENTIABLE):
+        for argument in sorted(arguments):
+            candidate = f"{func}'({argument})"
+            if grade(setting, candidate).verdict == CORRECT:
+                accepted.append(candidate)
+    return accepted
 
 
 def network_for(spec: NumericSpec, seed: int) -> Network:
