@@ -171,6 +171,43 @@ def test_batch_mode(runner: CliRunner, tmp_path: Path) -> None:
     assert "line 4" in results[3]["message"]
 
 
+def test_batch_keys_at_and_comments(runner: CliRunner, tmp_path: Path) -> None:
+    """Unknown keys are errors naming the key; `at` checks a number per line; comments and
+    blank lines are skipped; every other line gives one JSON line, in order."""
+    softmax = {
+        "loss": "-sum(y*log(softmax(z)))",
+        "wrt": "z",
+        "claim": "softmax(z) - y",
+        "shape": ["z=3x1", "y=3x1"],
+    }
+    # by hand: s = σ(0.5) = 0.6224593, s·s(1 - s) = 0.1462803
+    neuron = {"loss": "(sigmoid(w*x) - y)^2/2", "wrt": "w", "claim": "0.1463"}
+    lines = [
+        "# cases from my notes",
+        json.dumps({"id": "typo", **softmax, "domains": ["y=onehot"]}),
+        json.dumps({"id": "right", **softmax, "domain": ["y=onehot"]}),
+        "",
+        json.dumps({"id": "at-list", **neuron, "at": ["w=0.5", "x=1", "y=0"]}),
+        json.dumps({"id": "at-object", **neuron, "at": {"w": 0.5, "x": 1, "y": 0}}),
+        json.dumps({"id": "at-truncated", **neuron, "claim": "0.1462", "at": ["w=0.5", "x=1", "y=0"]}),
+        json.dumps({"id": "no-at", **neuron}),
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines))
+    code, out = run(runner, "check", "--batch", str(path))
+    assert code == 0  # a batch reports per line
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in results] == [
+        "typo", "right", "at-list", "at-object", "at-truncated", "no-at"
+    ]  # fmt: skip
+    assert results[0]["verdict"] == "invalid"
+    assert "unknown key 'domains' (did you mean 'domain'?)" in results[0]["message"]
+    assert "line 2" in results[0]["message"]
+    assert [r["verdict"] for r in results[1:5]] == ["correct", "correct", "correct", "incorrect"]
+    assert results[4]["diagnosis"] == "rounding"
+    assert results[5]["verdict"] == "incorrect"  # a formula check: 0.1463 is no gradient formula
+
+
 def test_batch_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     code, out = run(runner, "check", "--batch", str(tmp_path / "nope.jsonl"))
     assert code == 2 and "cannot read" in out

@@ -56,22 +56,42 @@ def check_claim(
             box.close()
 
 
+BATCH_KEYS = ("id", "loss", "wrt", "claim", "let", "shape", "domain", "at", "input_format", "expect")
+
+
 def check_batch(
     cases: Iterable[tuple[int, str]], timeout: float = DEFAULT_TIMEOUT
 ) -> Iterator[dict[str, Any]]:
-    """One JSON result per JSONL line, in order, each echoing its id. Lines are (number, text)."""
+    """One JSON result per JSONL line, in order, each echoing its id. Lines are (number, text);
+    blank lines and `#` comments are skipped. A line with an unknown key is invalid, naming the
+    key (a typo such as "domains" must not silently change the problem); `at` checks a number
+    at a point, as `check --at` (a list of "NAME=VALUE" or an object); `expect` is ignored (the
+    corpus keeps its expected verdicts there)."""
+    import difflib
     import json
+
+    from backprop_coach.expr.parse import parse_point
 
     with Sandbox() as box:
         for number, line in cases:
-            if not line.strip():
+            if not line.strip() or line.lstrip().startswith("#"):
                 continue
             case_id: object = None
             try:
-                case = json.loads(line)
+                try:
+                    case = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"not valid JSON ({err.msg} at column {err.colno})") from None
                 if not isinstance(case, dict):
                     raise ValueError("a case is a JSON object")
                 case_id = case.get("id")
+                for key in case:
+                    if key not in BATCH_KEYS:
+                        close = difflib.get_close_matches(key, BATCH_KEYS, n=1)
+                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        raise ValueError(
+                            f"unknown key {key!r}{hint}; keys: {', '.join(BATCH_KEYS)}"
+                        )
                 problem = problem_from_specs(
                     _text(case, "loss"),
                     _text(case, "wrt"),
@@ -79,10 +99,24 @@ def check_batch(
                     _texts(case, "shape"),
                     _texts(case, "domain"),
                 )
-                verdict = check_claim(problem, _text(case, "claim"), None, timeout, box)
+                point = dict(map(parse_point, _points(case)))
+                fmt = case.get("input_format", "auto")
+                if fmt not in ("auto", "plain", "latex"):
+                    raise ValueError("field 'input_format' is auto, plain or latex")
+                verdict = check_claim(problem, _text(case, "claim"), point, timeout, box, fmt)
             except (ValueError, ExprError) as err:
                 verdict = invalid(f"line {number}: {err}")
             yield {"id": case_id, **verdict.to_json()}
+
+
+def _points(case: dict[str, Any]) -> list[str]:
+    """`at` as "NAME=VALUE" specs: from a list of them or from an object {"w": 0.5}."""
+    value = case.get("at", [])
+    if isinstance(value, dict):
+        if not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in value.values()):
+            raise ValueError('field \'at\' maps names to numbers, e.g. {"w": 0.5}')
+        return [f"{name}={v}" for name, v in value.items()]
+    return _texts(case, "at")
 
 
 def _text(case: dict[str, Any], key: str) -> str:
