@@ -106,7 +106,8 @@ def test_command_json_and_exit_codes(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert set(data) == {"steps", "first_wrong_step"} and data["first_wrong_step"] == 2
+    assert set(data) == {"steps", "first_wrong_step", "invalid_steps"}
+    assert data["first_wrong_step"] == 2 and data["invalid_steps"] == []
     assert set(data["steps"][0]) == {"step", "text", "correct", "follows", "diagnosis"}
     path.write_text(ALL_RIGHT)
     assert (
@@ -119,3 +120,32 @@ def test_command_json_and_exit_codes(runner: CliRunner, tmp_path: Path) -> None:
         app, ["check", "--steps", str(path), "--question", "sigmoid-neuron-dw"]
     ).output
     assert "every step is correct" in table
+
+
+def test_the_first_line_must_derive_what_is_asked() -> None:
+    """∂L/∂b checked against ∂L/∂w was "missing a factor of x"; now it says what is derived."""
+    problem = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    report = check_steps(problem, "dL/db = (a - y)*a*(1 - a)\n", wrt_given=True)
+    assert report.error is not None and "asks for ∂L/∂w" in report.error
+    assert report.exit_code == 2
+    same = check_steps(problem, "dL/dw = (a - y)*a*(1 - a)*x\n", wrt_given=True)
+    assert same.error is None and same.exit_code == 0
+
+
+def test_an_unreadable_line_is_invalid_on_its_own_line_not_the_first_wrong_step() -> None:
+    text = "dL/dw = (a - y)*a*(1 - a)*x\n= (a - y)*a*(1 - a\n= x*(a - y)*a*(1 + a)\n"
+    report = check_steps(NEURON, text, wrt_given=False)
+    assert [s.diagnosis == "invalid" for s in report.steps] == [False, True, False]
+    assert report.invalid_steps == [2]
+    assert report.first_wrong_step == 3  # the real slip, not the unreadable line
+    assert report.to_json()["invalid_steps"] == [2]
+    assert report.exit_code == 2
+
+
+def test_the_summary_agrees_with_the_table(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text("dL/dw = (a - y)*a*(1 - a)*x\n= (a - y)*a*(1 - a\n")
+    result = runner.invoke(app, ["check", "--steps", str(path), *NEURON_SPECS])
+    assert result.exit_code == 2
+    assert "every step is correct" not in result.output
+    assert "could not read step 2" in result.output

@@ -54,7 +54,15 @@ class StepsReport:
 
     @property
     def first_wrong_step(self) -> int | None:
-        return next((s.step for s in self.steps if not s.correct), None)
+        """The first line that reads but is wrong (a line that cannot be read is `invalid`)."""
+        return next(
+            (s.step for s in self.steps if not s.correct and s.diagnosis != "invalid"), None
+        )
+
+    @property
+    def invalid_steps(self) -> list[int]:
+        """Lines that do not parse or build, each reported on its own line."""
+        return [s.step for s in self.steps if s.diagnosis == "invalid"]
 
     @property
     def exit_code(self) -> int:
@@ -66,6 +74,7 @@ class StepsReport:
         data: dict[str, Any] = {
             "steps": [s.to_json() for s in self.steps],
             "first_wrong_step": self.first_wrong_step,
+            "invalid_steps": self.invalid_steps,
         }
         if self.error:
             data["error"] = self.error
@@ -180,6 +189,11 @@ def check_steps(
         if not wrt_given:
             wrt = _wrt_from(lhs, problem)
             problem = replace(problem, wrt=wrt)
+        elif lhs is not None and _wrt_from(lhs, problem) != problem.wrt:
+            raise ExprError(
+                f"the first line derives {lhs.strip()}, but the problem asks for "
+                f"∂L/∂{problem.wrt}: start with dL/d{problem.wrt} = ..."
+            )
         setting = build_setting(problem)
         leibniz = _Leibniz(problem)
     except ExprError as err:

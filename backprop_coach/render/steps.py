@@ -18,22 +18,33 @@ def render_steps(report: StepsReport) -> RenderableType:
     table.add_column("read as")
     table.add_column("feedback")
     for s in report.steps:
-        mark = Text("✓", style="green") if s.correct else Text("✗", style="red")
+        if s.diagnosis == "invalid":
+            mark = Text("!", style="yellow")
+        else:
+            mark = Text("✓", style="green") if s.correct else Text("✗", style="red")
         feedback = Text(s.message, style="" if s.correct or s.follows else "bold")
         table.add_row(Text.assemble(mark, f" {s.step}"), s.text, s.read_as, feedback)
     first = report.first_wrong_step
-    if first is None:
+    invalid = report.invalid_steps
+    if first is None and not invalid:
         summary = Text("every step is correct", style="bold green")
     else:
-        summary = Text(f"first wrong step: {first}", style="bold red")
-        later = [
-            s.step
-            for s in report.steps
-            if s.step > first and s.diagnosis and s.diagnosis != "invalid"
-        ]
-        if later:
-            summary.append(
-                f"; new errors after it, against your own previous line: step {', '.join(map(str, later))}",
-                style="red",
-            )
+        parts = []
+        if first is not None:
+            parts.append(f"first wrong step: {first}")
+            later = [
+                s.step
+                for s in report.steps
+                if s.step > first and s.diagnosis and s.diagnosis != "invalid"
+            ]
+            if later:
+                parts.append(
+                    "new errors after it, against your own previous line: step "
+                    + ", ".join(map(str, later))
+                )
+        else:
+            parts.append("every step that could be read is correct")
+        if invalid:
+            parts.append(f"could not read step {', '.join(map(str, invalid))} (see its feedback)")
+        summary = Text("; ".join(parts), style="bold red" if first is not None else "bold yellow")
     return Group(table, summary)
