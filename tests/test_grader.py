@@ -83,6 +83,12 @@ def test_equivalent_forms_are_correct(problem: Problem, claim: str) -> None:
         (
             Problem("-sum(y*log(softmax(z)))", "z", (), {"z": (3, 1), "y": (3, 1)}),
             "softmax(z) - y",
+            "domain",  # right only for a target that sums to 1: --domain y=onehot
+            "add --domain y=onehot",
+        ),
+        (
+            Problem("-sum(y*log(softmax(z)))", "z", (), {"z": (3, 1), "y": (3, 1)}),
+            "softmax(z) - y + 1",
             "wrong",
             "3 of 3 entries",
         ),

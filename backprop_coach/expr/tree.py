@@ -178,8 +178,9 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             right_need = p + 1 if op in ("-", "/", "@", "*", "·", "juxt", *COMPARISONS) else p
             if op in COMPARISONS:  # (a > b) > c keeps its brackets
                 return f"{wrap(left, p + 1)} {op} {wrap(right, right_need)}"
-            if op == "juxt":
-                return f"{mixed(left, op, p)} {mixed(right, op, right_need)}"
+            if op == "juxt":  # x (-y): a sign after a space would read as subtraction
+                shown = f"({text(right)})" if isinstance(right, Neg) else mixed(right, op, right_need)
+                return f"{mixed(left, op, p)} {shown}"
             sep = " " if op in ("+", "-", "@", *COMPARISONS) else ""
             return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
     raise TypeError(f"not a node: {node!r}")

@@ -84,10 +84,13 @@ def transposed(claim: np.ndarray, truth: np.ndarray) -> bool:
 def factor_relation(
     claim: np.ndarray, truth: np.ndarray, factors: list[tuple[str, np.ndarray]]
 ) -> Finding | None:
-    """missing_factor when truth = claim ⊙ F, extra_factor when claim = truth ⊙ F."""
+    """missing_factor when truth = claim ⊙ F, extra_factor when claim = truth ⊙ F, where F is
+    a scalar, the truth's shape, or a column or row repeated across it (σ'(z) dropped from
+    inside δ xᵀ is a factor that is the same in every column)."""
+    rows, cols = truth.shape[1:]
     with np.errstate(all="ignore"):  # a candidate factor may be inf or nan somewhere
         for label, f in factors:
-            if f.shape[1:] not in ((1, 1), truth.shape[1:]):
+            if f.shape[1] not in (1, rows) or f.shape[2] not in (1, cols):
                 continue
             if np.allclose(f, 1.0) or np.allclose(f, 0.0):
                 continue

@@ -35,6 +35,7 @@ from backprop_coach.grading.diagnosis import (
     transposed,
 )
 from backprop_coach.grading.problem import Problem, Setting, build_setting, pretty
+from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 POINTS = 24
@@ -138,6 +139,12 @@ def grade(
             setting.magnitudes(target, env, size) + setting.magnitudes(claim, env, size)
         )
     finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
+    if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
+        finding = (
+            wrong_argument(setting, parsed.tree, truth_v, env, size, slack)
+            or domain_hint(setting, claim, target, seed)
+            or finding
+        )
     details["points"] = size
     details["matches"] = [
         label for label, text in (compare or {}).items() if _same(setting, text, claim_v, env, size)

@@ -63,6 +63,11 @@ _BINARY: dict[type, Callable[[Array, Array], Array]] = {
 }
 
 
+_INFINITE: dict[sp.Basic, float] = {
+    sp.zoo: np.nan, sp.nan: np.nan, sp.oo: np.inf, -sp.oo: -np.inf
+}
+
+
 class EvaluationError(Exception):
     """An expression contains something the evaluator does not know."""
 
@@ -91,6 +96,8 @@ class Evaluator:
                 result = np.asarray(self.env[e], dtype=float)
             except KeyError:
                 raise EvaluationError(f"no value for {e}") from None
+        elif e in _INFINITE:  # 1/0 written out, e.g. by substituting one name for another
+            result = np.full(size, _INFINITE[e])
         elif e.is_Number or e in (sp.pi, sp.E):
             result = np.full(size, float(e))
         elif e.is_Add:

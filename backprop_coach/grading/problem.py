@@ -111,11 +111,15 @@ class Setting:
         return rows
 
     # -- numbers -------------------------------------------------------------------------------
-    def draw(self, size: int, rng: np.random.Generator) -> dict[sp.Symbol, np.ndarray]:
-        """Sample every primary from its domain and compute the wrt node's value there."""
+    def draw(
+        self, size: int, rng: np.random.Generator, domains: dict[str, str] | None = None
+    ) -> dict[sp.Symbol, np.ndarray]:
+        """Sample every primary from its domain (`domains` overrides some) and compute the wrt
+        node's value there."""
         env: dict[sp.Symbol, np.ndarray] = {}
+        chosen = {**self.problem.domains, **(domains or {})}
         for name, value in self.primaries.items():
-            draws = sample(self.problem.domains.get(name, "real"), shape_of(value), size, rng)
+            draws = sample(chosen.get(name, "real"), shape_of(value), size, rng)
             _bind(env, value, draws)
         if self.wrt_definition is not None:
             _bind(env, self.wrt_value, evaluate_value(self.wrt_definition, env, size))

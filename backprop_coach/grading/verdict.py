@@ -15,6 +15,9 @@ DIAGNOSES = (
     "transposed",
     "shape_mismatch",
     "shape_error",
+    "wrong_argument",
+    "rounding",
+    "domain",
     "wrong",
 )
 

@@ -1,0 +1,166 @@
+"""The classic slips that are neither a sign, a factor nor a transpose, each found by searching
+for the one change that makes the claim right:
+
+- `wrong_argument`: one quantity put in place of another (σ'(a) written for σ'(z); tanh's
+  1 − z² for 1 − a²): the claim with that one occurrence replaced equals the truth.
+- `domain`: the claim is right only where a name is more special than the problem says (softmax
+  with cross-entropy gives p − y only for a target that sums to one).
+
+Both are decided numerically at the grader's sample points, like every verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import sympy as sp
+
+from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.symbolic import Value, build, shape_of
+from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Transpose, to_text
+from backprop_coach.grading.diagnosis import Finding, close
+from backprop_coach.grading.problem import Setting
+
+MAX_SWAPS = 120  # candidate claims tried for a wrong argument
+STRICTER = ("onehot", "simplex", "positive", "unit")  # a more general one after its special case
+DOMAIN_WORDS = {
+    "onehot": "one-hot",
+    "simplex": "a probability vector (entries positive, summing to 1)",
+    "unit": "between 0 and 1",
+    "positive": "positive",
+}
+
+
+def _occurrences(tree: Node) -> list[tuple[Name, Call | None]]:
+    """Every name in the tree, in order, with the call it is an argument of (if any)."""
+    found: list[tuple[Name, Call | None]] = []
+
+    def visit(node: Node, call: Call | None) -> None:
+        match node:
+            case Name():
+                found.append((node, call))
+            case Neg(operand) | Transpose(operand):
+                visit(operand, call)
+            case BinOp(_, left, right):
+                visit(left, call)
+                visit(right, call)
+            case Call(_, args, _):
+                for arg in args:
+                    visit(arg, node)
+
+    visit(tree, None)
+    return found
+
+
+def _replaced(tree: Node, target: Name, new: str) -> Node:
+    """The tree with the one Name object `target` renamed to `new`."""
+    match tree:
+        case Name():
+            return Name(new, tree.col) if tree is target else tree
+        case Neg(operand):
+            return Neg(_replaced(operand, target, new))
+        case Transpose(operand):
+            return Transpose(_replaced(operand, target, new))
+        case BinOp(op, left, right):
+            return BinOp(op, _replaced(left, target, new), _replaced(right, target, new))
+        case Call(_, args, _):
+            return replace(tree, args=tuple(_replaced(a, target, new) for a in args))
+    return tree
+
+
+def wrong_argument(
+    setting: Setting,
+    tree: Node,
+    truth: np.ndarray,
+    env: dict[sp.Symbol, np.ndarray],
+    size: int,
+    slack: np.ndarray | None,
+) -> Finding | None:
+    """The one name occurrence that, replaced by another name of the same shape, makes the claim
+    equal the truth; None when there is none (or too many candidates to try)."""
+    scope = setting.scope
+    shapes = {name: shape_of(value) for name, value in scope.values.items()}
+    tried = 0
+    for occurrence, call in _occurrences(tree):
+        wrote = scope.resolve(occurrence.id)
+        if wrote is None:
+            continue
+        for meant, shape in shapes.items():
+            if meant == wrote or shape != shapes[wrote]:
+                continue
+            tried += 1
+            if tried > MAX_SWAPS:
+                return None
+            try:
+                value = build(_replaced(tree, occurrence, meant), scope)
+            except ExprError:
+                continue
+            candidate = setting.values(value, env, size)
+            if candidate.shape == truth.shape and close(candidate, truth, slack):
+                return _argument_finding(occurrence.id, meant, call)
+    return None
+
+
+def _argument_finding(wrote: str, meant: str, call: Call | None) -> Finding:
+    where = ""
+    if call is not None:
+        written = to_text(call)
+        fixed = to_text(_replaced(call, _first_named(call, wrote), meant))
+        where = f" ({written} should be {fixed})"
+    return Finding(
+        "wrong_argument",
+        f"wrong argument: you used {wrote} where {meant} belongs{where}; with {meant} there "
+        "your claim is right",
+        {"wrote": wrote, "meant": meant},
+    )
+
+
+def _first_named(node: Node, name: str) -> Name:
+    for occurrence, _ in _occurrences(node):
+        if occurrence.id == name:
+            return occurrence
+    raise LookupError(name)  # pragma: no cover - the call contains the name
+
+
+def _ops(value: Value) -> int:
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    return sum(int(sp.count_ops(e)) for e in entries)
+
+
+def domain_hint(setting: Setting, claim: Value, target: Value, seed: int) -> Finding | None:
+    """A name (with no declared domain) that, drawn from a stricter domain, makes the claim
+    equal the truth; None when no such name and domain exist. Only a claim shorter than the
+    truth qualifies: p − y is what the cross-entropy gradient simplifies to when y sums to one,
+    while δ·Σx, right when x happens to sum to one, is no simplification but a slip."""
+    if _ops(claim) >= _ops(target):
+        return None  # an assumption simplifies: the claim must be the shorter form
+    rng = np.random.default_rng(seed + 1)
+    size = 24
+    for name, value in setting.primaries.items():
+        if name in setting.problem.domains:
+            continue
+        shape = shape_of(value)
+        works = []
+        for kind in STRICTER:
+            if kind in ("onehot", "simplex") and (shape is None or shape[0] == 1):
+                continue  # a distribution is a column vector here
+            env = setting.draw(size, rng, {name: kind})
+            truth = setting.values(target, env, size)
+            mine = setting.values(claim, env, size)
+            finite = np.isfinite(truth).all() and np.isfinite(mine).all()
+            if finite and truth.shape == mine.shape and close(mine, truth):
+                works.append(kind)
+        if not works:
+            continue
+        kind = works[0]
+        words = DOMAIN_WORDS[kind]
+        if works[:2] == ["onehot", "simplex"]:
+            words = "one-hot (or any probability vector: it only has to sum to 1)"
+        return Finding(
+            "domain",
+            f"correct only if {name} is {words}, which the problem does not say: if it is, "
+            f"add --domain {name}={kind}",
+            {"name": name, "domain": kind},
+        )
+    return None
