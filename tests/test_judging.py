@@ -52,7 +52,77 @@ def test_the_counterexample_of_a_zero_truth_prints_zeros_not_noise() -> None:
 def test_relu_mask_with_step_of_the_activation() -> None:
     """step(a) for a = relu(z) is relu'(z): step(0) = 0, as PyTorch, JAX and TensorFlow use."""
     relu = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "relu(z)")))
-    for claim in ("(a - y)*step(a)*x", "(a - y)*step(z)*x", "(a - y)*(z > 0)*x", "(a - y)*(a > 0)*x"):
+    for claim in (
+        "(a - y)*step(a)*x",
+        "(a - y)*step(z)*x",
+        "(a - y)*(z > 0)*x",
+        "(a - y)*(a > 0)*x",
+    ):
         assert check(relu, claim).verdict == "correct", claim
     assert check(relu, "(a - y)*x").diagnosis == "missing_factor"
     assert check(relu, "(a - y)*(z >= 0)*x").verdict == "correct"  # differs only at z = 0
+
+
+def test_an_infinite_or_overflowing_claim_is_never_within_tolerance() -> None:
+    """Dividing by relu' (inf where z <= 0) and exp(1000) were called correct once."""
+    relu = Problem("(relu(w*x) - y)^2/2", "w")
+    assert check(relu, "(relu(w x) - y) x / step(w x)").verdict == "incorrect"
+    matrix = Problem("sum((relu(W@x) - y)^2)/2", "W", (), {"W": (2, 3), "x": (3, 1), "y": (2, 1)})
+    assert check(matrix, "((relu(W x) - y) / relu'(W x)) x.T").verdict == "incorrect"
+    neuron = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    for claim in ("exp(1000)", "-exp(800)", "10^100*10^100*10^100*10^100", "1/(x - x)", "sqrt(-1)"):
+        assert check(neuron, claim).verdict == "incorrect", claim
+
+
+def test_targets_in_the_row_layout() -> None:
+    """softmax(z) - y for a one-hot or probability row (PyTorch layout), and a batch of rows."""
+    row = {"z": (1, 3), "y": (1, 3)}
+    for domain in ("onehot", "simplex"):
+        problem = Problem("-sum(y*log(softmax(z)))", "z", (), row, {"y": domain})
+        assert check(problem, "softmax(z) - y").verdict == "correct", domain
+    torch = Problem(
+        "-sum(y*log(p))",
+        "W",
+        (("p", "softmax(x W)"),),
+        {"W": (2, 3), "x": (1, 2), "y": (1, 3)},
+        {"y": "onehot"},
+    )
+    assert check(torch, "x.T (p - y)").verdict == "correct"
+    batch = {"Z": (4, 3), "Y": (4, 3)}
+    loss = "-sum(Y*(Z - log(sum(exp(Z), axis=1))))"
+    for domain in ("onehot_rows", "simplex_rows"):
+        problem = Problem(loss, "Z", (), batch, {"Y": domain})
+        assert check(problem, "exp(Z)/sum(exp(Z), axis=1) - Y").verdict == "correct", domain
+    hint = check(Problem(loss, "Z", (), batch), "exp(Z)/sum(exp(Z), axis=1) - Y")
+    assert hint.diagnosis == "domain" and "--domain Y=onehot_rows" in hint.message
+
+
+def test_wrong_argument_names_the_swap() -> None:
+    sigmoid = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    verdict = check(sigmoid, "(a - y)*sigmoid'(a)*x")
+    assert verdict.diagnosis == "wrong_argument"
+    assert "sigmoid'(a) should be sigmoid'(z)" in verdict.message
+    tanh = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "tanh(z)")))
+    verdict = check(tanh, "(a - y)*(1 - z^2)*x")
+    assert verdict.diagnosis == "wrong_argument" and "used z where a belongs" in verdict.message
+
+
+def test_elementwise_factor_repeated_across_a_matrix() -> None:
+    """δ xᵀ without σ'(z): the factor is the same in every column of ∂L/∂W."""
+    lets = (("z", "W@x + b"), ("a", "sigmoid(z)"))
+    shapes = {"W": (2, 3), "x": (3, 1), "b": (2, 1), "y": (2, 1)}
+    problem = Problem("sum((a - y)^2)/2", "W", lets, shapes)
+    missing = check(problem, "(a - y) x.T")
+    assert missing.diagnosis == "missing_factor" and "sigmoid'(z)" in missing.message
+    extra = check(problem, "((a - y)*sigmoid'(z)*sigmoid'(z)) x.T")
+    assert extra.diagnosis == "extra_factor"
+
+
+def test_a_domain_hint_only_for_a_simplification() -> None:
+    """δ·Σx is right when x sums to 1, but it is a slip, not an assumption: no hint."""
+    lets = (("z", "W@x + b"), ("a", "sigmoid(z)"))
+    shapes = {"W": (2, 3), "x": (3, 1), "b": (2, 1), "y": (2, 1)}
+    problem = Problem("sum((a - y)^2)/2", "z", lets, shapes)
+    assert check(problem, "(a - y)*a*(1 - a)*sum(x)").diagnosis == "wrong"
+    l1 = check(Problem("(w*x - y)^2/2 + λ*abs(w)", "w"), "(w*x - y)*x + λ")
+    assert l1.diagnosis == "domain" and "--domain w=positive" in l1.message

@@ -81,7 +81,8 @@ def check(
         typer.Option(
             "--domain",
             metavar="NAME=KIND",
-            help="Where to sample NAME=KIND: real, positive, unit, onehot, simplex.",
+            help="Where to sample NAME=KIND: real, positive, unit, onehot, simplex (per column, "
+            "or along a 1xC row), onehot_rows, simplex_rows (per row: the batch-first layout).",
         ),
     ] = None,
     at: Annotated[
@@ -162,13 +163,13 @@ def check(
 
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.expr.parse import parse_point
-    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.grading.problem import once, problem_from_specs
     from backprop_coach.grading.service import check_claim
     from backprop_coach.grading.verdict import invalid
 
     try:
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
-        point = dict(map(parse_point, at or []))
+        point = once("--at", [parse_point(spec) for spec in at or []])
         verdict = check_claim(problem, claim, point, timeout, fmt=input_format)
     except ExprError as err:
         verdict = invalid(str(err), claim)

@@ -49,6 +49,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         FunctionInfo("sign", (1, 1), "-1, 0 or 1 (the L1 penalty's subgradient); also sgn", ("sgn",)),
         FunctionInfo("cosh", (1, 1), "hyperbolic cosine"),
         FunctionInfo("sinh", (1, 1), "hyperbolic sine"),
+        FunctionInfo("sech", (1, 1), "1/cosh(z); tanh'(z) = sech^2(z)"),
         FunctionInfo("erf", (1, 1), "error function (exact GELU: x(1+erf(x/sqrt(2)))/2)"),
         FunctionInfo("step", (1, 1), "1 for z>0, 0 for z<=0 (relu'); also heaviside", ("heaviside",)),
         FunctionInfo("max", (2, 2), "elementwise maximum of two values"),
@@ -82,11 +83,16 @@ FUNCTION_ALIASES: dict[str, str] = {
     alias: info.name for info in FUNCTIONS.values() for alias in info.aliases
 }
 
+# Greek letters that name a function only when called: σ(z) and σ'(z) are the sigmoid, a bare σ
+# (a standard deviation) is a quantity.
+LETTER_FUNCTIONS = frozenset({"σ", "sigma"})
+
 # f'(x) is understood for these (relu'(z) = step(z), σ'(z) = σ(z)(1-σ(z)), ...).
 DIFFERENTIABLE = frozenset(info.name for info in FUNCTIONS.values() if info.prime)
 
-# Named constants: spelling -> canonical name.
-CONSTANTS: dict[str, str] = {"pi": "pi", "π": "pi"}
+# Named constants: spelling -> canonical name. Each is a constant only where no quantity of the
+# problem has that name (a let `e = a - y` stays the learner's e).
+CONSTANTS: dict[str, str] = {"pi": "pi", "π": "pi", "e": "e"}
 
 
 def canonical_function(name: str) -> str | None:

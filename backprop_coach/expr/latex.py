@@ -25,7 +25,7 @@ GREEK = {
     "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "tau": "τ", "phi": "φ",
     "sigma": "σ", "Delta": "Δ", "pi": "π", "Sigma": "Σ",
 }  # fmt: skip
-FUNCTIONS = {"tanh", "exp", "log", "ln", "max", "min", "cosh", "sinh", "tr", "sum"}
+FUNCTIONS = {"tanh", "exp", "log", "ln", "max", "min", "cosh", "sinh", "tr", "sum", "sech"}
 TIMES = {"odot": "*", "circ": "*", "ast": "*", "cdot": "·", "times": "·"}
 COMPARE = {"geq": ">=", "ge": ">=", "leq": "<=", "le": "<=", "gt": ">", "lt": "<"}
 # Unicode a learner may paste into LaTeX too: the same tokens as in plain text.
@@ -53,7 +53,8 @@ SPACING = {
     "displaystyle",
 }
 TRANSPOSE = {"top", "intercal", "mathsf{T}", "⊤", "ᵀ"}  # ^{T} is read as in plain text
-WORD = {"operatorname", "mathrm", "text", "mathit", "textrm", "mathbf", "boldsymbol", "bm"}
+WORD = {"operatorname", "mathrm", "text", "mathit", "textrm"}
+FONT = {"mathbf", "boldsymbol", "bm", "vec", "hat", "mathbfit"}  # a styled group: its content
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _NUMBER = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -148,12 +149,12 @@ class _Lexer:
         if ch in " \t\n":
             return i + 1
         if ch in DIGITS or (ch == "." and i + 1 < end and text[i + 1] in DIGITS):
-            m = _NUMBER.match(text, i)
+            m = _NUMBER.match(text, i, end)
             assert m is not None
             emit("num", m.group(0), i)
             return m.end()
         if ch.isalpha() and ch.isidentifier() and ch != "ᵀ":
-            m = _NAME.match(text, i)
+            m = _NAME.match(text, i, end)
             if m is None:  # a non-ASCII letter: one character name (Greek typed directly)
                 return self.name(ch, i, i + 1, end)
             return self.name(m.group(0), i, m.end(), end)
@@ -219,7 +220,9 @@ class _Lexer:
     def superscript(self, i: int, end: int) -> int:
         s, e, after = self.group(i + 1)
         inner = self.text[s:e].strip()
-        if inner.lstrip("\\") in TRANSPOSE:
+        if inner in ("\\prime", "'"):  # f^{\prime}: the prime
+            self.emit("op", "'", i)
+        elif inner.lstrip("\\") in TRANSPOSE:
             self.emit("op", ".T", i)
         elif inner == "T":  # X^{T}: the transpose unless T is a name (decided in build, as X^T)
             self.emit("op", "^", i)
@@ -256,6 +259,13 @@ class _Lexer:
         if cmd in WORD:
             word, j = self.word(after)
             return self.name(word, i, j, end)
+        if cmd in FONT:  # \mathbf{W}, \boldsymbol{\delta}, \mathbf{(a - y)}
+            start, close, done = self.group(after)
+            self.wrapped(start, close)
+            return done
+        if cmd == "prime":  # \sigma^{\prime}(z) or \sigma^\prime(z)
+            self.emit("op", "'", i)
+            return after
         if cmd in ("frac", "dfrac", "tfrac"):
             return self.fraction(i, after)
         if cmd == "sqrt":

@@ -33,6 +33,7 @@ from backprop_coach.expr.errors import LimitError, ParseError, SpecError
 from backprop_coach.expr.functions import (
     DIFFERENTIABLE,
     FUNCTIONS,
+    LETTER_FUNCTIONS,
     canonical_function,
     unknown_function,
 )
@@ -59,9 +60,11 @@ MAX_MATRIX_ENTRIES = 64
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
 _SPACES = " \t\r\n\u00a0"
-_MULTIPLY = {"*", "⊙", "∘"}
-_PRODUCT = {"·", "×"}  # matrix product when the shapes conform as matrices, else elementwise
-_MINUS = {"-", "−"}
+_MULTIPLY = {"*", "⊙", "∘", "∗"}
+_PRODUCT = {"·", "×", "⋅", "∙"}  # matrix product when the shapes conform as matrices, else elementwise
+_MINUS = {"-", "−", "–", "‐", "‑"}
+# spellings pasted from rendered math: prime marks, a division sign, fullwidth brackets
+_SAME_AS = {"′": "'", "’": "'", "÷": "/", "（": "(", "）": ")", "［": "(", "］": ")"}
 _SUPERSCRIPT = {ch: str(i) for i, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
 _COMPARE = {">=": ">=", "<=": "<=", "≥": ">=", "≤": "<=", ">": ">", "<": "<"}
 _TRANSPOSE_MARKS = ("ᵀ", "⊤")
@@ -108,7 +111,7 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
+        ch = _SAME_AS.get(text[i], text[i])
         col = i + 1
         if ch in _SPACES:
             i += 1
@@ -122,6 +125,12 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None  # a digit always matches
+            if text[m.end() : m.end() + 1] == "." and text[m.end() + 1 : m.end() + 2] in (
+                *_DIGITS,
+                ".",
+            ):
+                shown = text[i : m.end() + 2]
+                raise ParseError(f"malformed number {shown!r}: a number has at most one '.'", col)
             tokens.append(Token("num", m.group(0), col))
             i = m.end()
             continue
@@ -200,11 +209,39 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
         if ch == ".":
             raise ParseError("'.' is only allowed in numbers and in the transpose '.T'", col)
         if ch == "=":
-            raise ParseError("write only the expression, without 'dL/dw =' in front", col)
+            raise ParseError(_equals_help(text, i, tokens), col)
+        if ch in _LOOKALIKE_OPERATORS:
+            raise ParseError(
+                f"unexpected character '{ch}' (U+{ord(ch):04X}): {_LOOKALIKE_OPERATORS[ch]}", col
+            )
         shown = repr(ch) if not ch.isprintable() or ch in "\"'" else f"'{ch}'"
         raise ParseError(f"unexpected character {shown}", col)
     tokens.append(Token("end", "", n + 1))
     return tokens
+
+
+def _equals_help(text: str, i: int, tokens: list[Token]) -> str:
+    """What a '=' in an expression most likely meant."""
+    if tokens and tokens[-1].text == "axis=":
+        return "write axis=0 with one '='"
+    if text.startswith("==", i):
+        return "'==' is not supported: a mask is written z > 0 or z >= 0 (1 where true, else 0)"
+    if text.startswith("=>", i) or text.startswith("=<", i):
+        return f"did you mean {text[i + 1]}= ?"
+    opened = sum(t.text == "(" for t in tokens) - sum(t.text == ")" for t in tokens)
+    if opened > 0 and tokens and tokens[-1].kind == "name":
+        return (
+            f"'{tokens[-1].text}=' is not understood: the one keyword is axis, as in "
+            "sum(X, axis=0), which keeps dimensions like numpy's keepdims=True"
+        )
+    return "write only the expression, without 'dL/dw =' in front"
+
+
+# characters pasted from rendered math or a phone keyboard, and what to type instead
+_LOOKALIKE_OPERATORS = {
+    "|": "for an absolute value write abs(x), for a norm norm(x)",
+    "≠": "comparisons are >, <, >= and <=",
+}
 
 
 @dataclass
@@ -372,8 +409,42 @@ class _Parser:
             raise ParseError("unexpected end of input: expected a number, a name or '('", tok.col)
         raise ParseError(f"expected a number, a name or '(', found {self.describe(tok)}", tok.col)
 
+    def function_power(self, tok: Token) -> Num:
+        """tanh^2(z), tanh^(2)(z), σ²(z): the power of the value, as textbooks write it."""
+        ahead = [t.text for t in self.tokens[self.pos + 1 : self.pos + 4]]
+        kinds = [t.kind for t in self.tokens[self.pos + 1 : self.pos + 4]]
+        if kinds[:1] == ["num"]:
+            self.advance()
+            return _number(self.advance())
+        if ahead[:1] == ["("] and kinds[1:2] == ["num"] and ahead[2:3] == [")"]:
+            self.advance(), self.advance()
+            power = _number(self.advance())
+            self.advance()
+            return power
+        if ahead[:1] == ["-"] or ahead[:2] == ["(", "-"]:
+            raise ParseError(
+                f"{tok.text}^-1 is the inverse function, which the language does not have; "
+                f"for a reciprocal write 1/{tok.text}(z)",
+                self.tok.col,
+            )
+        raise ParseError(
+            f"after {tok.text}^ write a whole number and the argument, e.g. {tok.text}^2(z)",
+            self.tok.col,
+        )
+
+    def called(self) -> bool:
+        """Whether the name just read is written as a call: f(, f'(, f^2(, f^(2)(, f²(."""
+        ahead = [t.text for t in self.tokens[self.pos : self.pos + 5]]
+        return (
+            ahead[:1] in (["("], ["'"])
+            or (ahead[:1] == ["^"] and ahead[2:3] == ["("])
+            or (ahead[:2] == ["^", "("] and ahead[3:5] == [")", "("])
+        )
+
     def name_or_call(self, tok: Token) -> Node:
         func = canonical_function(tok.text)
+        if tok.text in LETTER_FUNCTIONS and not self.called():
+            return Name(tok.text, tok.col)  # σ as a quantity: σ^2 is a variance
         if func is None:
             if self.at_op("'"):
                 raise ParseError(
@@ -393,10 +464,8 @@ class _Parser:
             self.advance()
             prime = True
         exponent: Node | None = None
-        if self.at_op("^") and self.tokens[self.pos + 1].kind == "num":
-            # tanh^2(z), σ²(z): the square of the value, as every textbook writes it
-            self.advance()
-            exponent = _number(self.advance())
+        if self.at_op("^"):
+            exponent = self.function_power(tok)
         if not self.at_op("("):
             shown = f"{tok.text}{chr(39) if prime else ''}"
             if prime or exponent is not None:
@@ -420,8 +489,26 @@ class _Parser:
         low, high = info.arity
         if not low <= len(args) <= high:
             raise ParseError(f"{tok.text} takes {info.arity_text()}, got {len(args)}", tok.col)
+        if info.keyword == "axis" and len(args) == 2:
+            args[1] = _axis(tok.text, args[1], open_tok.col)
         call: Node = Call(func, tuple(args), prime, tok.col)
         return BinOp("^", call, exponent) if exponent is not None else call
+
+
+def _axis(func: str, node: Node, col: int) -> Num:
+    """The axis of sum(X, axis=...): 0 or 1, or numpy's -2 and -1 for them (shapes are 2-D)."""
+    sign = 1
+    if isinstance(node, Neg):
+        sign, node = -1, node.operand
+    if isinstance(node, Num) and node.value.denominator == 1:
+        axis = sign * node.value.numerator
+        if axis in (0, 1, -1, -2):
+            return Num(str(axis % 2), Fraction(axis % 2), node.col)
+    raise ParseError(
+        f"{func}(X, axis=...): the axis is 0 (down the rows, giving a 1xC row) or 1 (along each "
+        "row, giving an Rx1 column); numpy's -1 and -2 mean 1 and 0",
+        col,
+    )
 
 
 _PRIME_HELP = (
@@ -459,7 +546,7 @@ def parse(text: str, quantities: frozenset[str] | None = None, fmt: str = "auto"
 
 # -- specs: NAME=EXPR, NAME=RxC, NAME=KIND, NAME=VALUE ----------------------------------------
 
-DOMAINS = ("real", "positive", "unit", "onehot", "simplex")
+DOMAINS = ("real", "positive", "unit", "onehot", "simplex", "onehot_rows", "simplex_rows")
 
 
 def _split_spec(text: str, option: str, example: str) -> tuple[str, str]:
@@ -481,7 +568,7 @@ def check_name(name: str, option: str) -> str:
         raise SpecError(
             f"{option}: {name!r} is not a name (letters, digits and _, starting with a letter)"
         )
-    if canonical_function(name) is not None:
+    if canonical_function(name) is not None and name not in LETTER_FUNCTIONS:
         raise SpecError(f"{option}: {name!r} is a function name and cannot name a quantity")
     return name
 

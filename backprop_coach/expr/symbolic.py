@@ -181,6 +181,7 @@ SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sign": sp.sign,
     "cosh": sp.cosh,
     "sinh": sp.sinh,
+    "sech": sp.sech,
     "erf": sp.erf,
 }
 BINARY_FUNCTIONS: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
@@ -221,7 +222,7 @@ def _normal(value: Value) -> Value:
     return value
 
 
-def broadcast_shape(shapes: list[Shape]) -> Shape:
+def broadcast_shape(shapes: list[Shape], what: str = "combine") -> Shape:
     """The shape of an elementwise result under numpy's rule in two dimensions (a scalar with
     anything; a 1xC row or an Rx1 column with an RxC matrix), or None for all scalars. Raises
     ShapeError naming the shapes for every other mismatch."""
@@ -231,23 +232,19 @@ def broadcast_shape(shapes: list[Shape]) -> Shape:
     rows = max(shape[0] for shape in found)
     cols = max(shape[1] for shape in found)
     if (rows, cols) in found and all(
-        r in (1, rows) and c in (1, cols) and (r, c) in ((rows, cols), (1, cols), (rows, 1))
-        for r, c in found
+        (r, c) in ((rows, cols), (1, cols), (rows, 1)) for r, c in found
     ):
         return rows, cols
     listed = " and ".join(shape_text(shape) for shape in shapes)
     raise ShapeError(
-        f"shapes {listed} do not match: elementwise operands need the same shape, or a 1xC row or "
-        "an Rx1 column beside an RxC matrix (broadcasting)"
+        f"cannot {what} {listed} elementwise: the shapes must match, or one must be a 1xC row "
+        "or an Rx1 column beside an RxC matrix (broadcasting)"
     )
 
 
 def elementwise(fn: Callable[..., sp.Expr], *values: Value, what: str = "combine") -> Value:
     """Apply a scalar function entry by entry, broadcasting scalars, rows and columns."""
-    try:
-        shape = broadcast_shape([shape_of(v) for v in values])
-    except ShapeError as err:
-        raise ShapeError(f"cannot {what} {err.message[7:]}") from None
+    shape = broadcast_shape([shape_of(v) for v in values], what)
     if shape is None:
         return fn(*values)
     rows, cols = shape
@@ -414,11 +411,13 @@ class Scope:
         if key is not None:
             return self.values[key]
         if node.id in CONSTANTS:
-            return sp.pi
+            return sp.E if CONSTANTS[node.id] == "e" else sp.pi
         if node.called:
             raise unknown_function(node.id, node.col)
         known = ", ".join(self.values) or "none"
         message = f"unknown name {node.id}; known: {known}"
+        if node.id == "T":
+            message += "; for a transpose write x.T or xᵀ (x^T transposes once: (x^T)^T)"
         odd = lookalikes(node.id)
         if odd is not None:
             message += f" ({odd})"
@@ -439,7 +438,13 @@ class BuildLog:
         return to_text(tree, self.readings)
 
 
-_STRETCH = {"+": "added to", "-": "subtracted from", "*": "multiplying", "/": "dividing"}
+# how a stretched row or column combines with the matrix, by the side it stands on
+_STRETCH = {
+    ("+", "left"): "added to", ("+", "right"): "added to",
+    ("-", "left"): "minus", ("-", "right"): "subtracted from",
+    ("*", "left"): "multiplying", ("*", "right"): "multiplying",
+    ("/", "left"): "divided by", ("/", "right"): "dividing",
+}  # fmt: skip
 
 
 def _note_broadcast(op: str, left: Node, a: Value, right: Node, b: Value, log: BuildLog) -> None:
@@ -450,7 +455,8 @@ def _note_broadcast(op: str, left: Node, a: Value, right: Node, b: Value, log: B
         return
     (small, s_shape), (big, b_shape) = sorted([(left, sa), (right, sb)], key=lambda p: p[1])
     along = "row" if s_shape[0] == 1 else "column"
-    verb = "minus" if op == "-" and small is left else _STRETCH.get(op, f"compared ({op}) with")
+    side = "left" if small is left else "right"
+    verb = _STRETCH.get((op, side), f"compared ({op}) with")
     log.notes.append(
         f"{to_text(small, log.readings)} ({shape_text(s_shape)}) {verb} every {along} of "
         f"{to_text(big, log.readings)} ({shape_text(b_shape)}) (broadcasting)"
@@ -479,6 +485,16 @@ _ELEMENTWISE: dict[str, tuple[Callable[[sp.Expr, sp.Expr], sp.Expr], str]] = {
     "/": (lambda u, v: u / v, "divide"),
     **{op: (fn, "compare") for op, fn in _COMPARISON.items()},
 }
+
+
+def _glued_to_denominator(left: Node, right: Node) -> bool:
+    """`1/2m`: a name written right after the number of a denominator, with no space."""
+    if not (isinstance(left, BinOp) and left.op == "/" and isinstance(right, Name)):
+        return False
+    number = left.right
+    return (
+        isinstance(number, Num) and number.col > 0 and right.col == number.col + len(number.text)
+    )
 
 
 def build(node: Node, scope: Scope, log: BuildLog | None = None) -> Value:
@@ -512,8 +528,8 @@ def build(node: Node, scope: Scope, log: BuildLog | None = None) -> Value:
                 log.readings[id(node)] = "T"
                 return _normal(base.T) if isinstance(base, sp.MatrixBase) else base
             if isinstance(base, sp.MatrixBase):
-                shown = to_text(left)
-                raise ShapeError(
+                shown = to_text(left) if isinstance(left, Name) else f"({to_text(left)})"
+                raise NameError_(
                     f"{shown}^T is ambiguous because T is a name here: write {shown}.T (or "
                     f"{shown}ᵀ) for the transpose; for a power, call the exponent something "
                     "other than T"
@@ -524,6 +540,12 @@ def build(node: Node, scope: Scope, log: BuildLog | None = None) -> Value:
             if op in ("juxt", "·"):
                 reading, value = _product(op, a, b)
                 log.readings[id(node)] = reading
+                if _glued_to_denominator(left, right):  # 1/2m
+                    log.notes.append(
+                        f"{to_text(left)}{to_text(right)} is read as ({to_text(left)})*"
+                        f"{to_text(right)}, left to right; for 1/({to_text(left.right)}"  # type: ignore[union-attr]
+                        f"{to_text(right)}) write the brackets"
+                    )
                 if reading == "*":
                     _note_broadcast("*", left, a, right, b, log)
                 return _normal(value)
@@ -544,6 +566,8 @@ ASSUMPTIONS = {
     "unit": {"positive": True},
     "onehot": {"nonnegative": True},
     "simplex": {"positive": True},
+    "onehot_rows": {"nonnegative": True},
+    "simplex_rows": {"positive": True},
 }
 
 

@@ -179,6 +179,8 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             if op in COMPARISONS:  # (a > b) > c keeps its brackets
                 return f"{wrap(left, p + 1)} {op} {wrap(right, right_need)}"
             if op == "juxt":  # x (-y): a sign after a space would read as subtraction
+                if isinstance(left, Name) and left.called:  # as written: w(x + 1)
+                    return f"{left.id}({text(right)})"
                 shown = f"({text(right)})" if isinstance(right, Neg) else mixed(right, op, right_need)
                 return f"{mixed(left, op, p)} {shown}"
             sep = " " if op in ("+", "-", "@", *COMPARISONS) else ""

@@ -32,7 +32,9 @@ def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None)
         tolerance = np.maximum(RTOL * np.abs(truth), ATOL * scale)
         if slack is not None:
             tolerance = np.maximum(tolerance, slack)
-        return gap <= tolerance
+        # inf - inf is nan (never agrees); an infinite claim agrees only with the same infinity
+        same_infinity = np.isinf(claim) & (claim == truth)
+        return (np.isfinite(gap) & (gap <= tolerance)) | same_infinity
 
 
 def close(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None) -> bool:

@@ -135,9 +135,9 @@ def grade(
     claim_v = setting.values(claim, env, size)
     slack = None
     if claim_v.shape == truth_v.shape:
-        slack = TERMS_RTOL * (
-            setting.magnitudes(target, env, size) + setting.magnitudes(claim, env, size)
-        )
+        terms = setting.magnitudes(target, env, size) + setting.magnitudes(claim, env, size)
+        # an overflowing or infinite claim has no slack: inf is never within inf of the truth
+        slack = np.where(np.isfinite(terms), TERMS_RTOL * terms, 0.0)
     finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
@@ -203,7 +203,7 @@ def _points(setting: Setting, seed: int) -> tuple[dict[sp.Symbol, np.ndarray], i
             return {s: v[keep] for s, v in env.items()}, len(keep)
     raise LimitError(
         f"the loss is undefined at almost every sampled point ({int(ok.sum())} of {tried} valid); "
-        "check the domains (--domain NAME=positive|unit|onehot|simplex)"
+        "check the domains (--domain NAME=positive|unit|onehot|simplex|onehot_rows|simplex_rows)"
     )
 
 
@@ -362,6 +362,11 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
         return invalid(f"--at works with scalar names only ({', '.join(matrices)} are matrices)")
     if missing:
         return invalid(f"--at needs a value for every name; missing: {', '.join(missing)}")
+    extra = [n for n in point if n not in setting.primaries]
+    if extra:
+        return invalid(
+            f"--at {extra[0]}: not a name of the problem (names: {', '.join(setting.primaries)})"
+        )
     env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
     if setting.wrt_definition is not None:
         env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]

@@ -46,6 +46,7 @@ _UNARY: dict[type, Callable[[Array], Array]] = {
     sp.sign: np.sign,
     sp.sinh: np.sinh,
     sp.cosh: np.cosh,
+    sp.sech: lambda z: 1.0 / np.cosh(z),
     sp.erf: lambda z: _erf(z).astype(float),
     sigmoid: _sigmoid,
     relu: lambda z: np.maximum(z, 0.0),
@@ -63,8 +64,8 @@ _BINARY: dict[type, Callable[[Array, Array], Array]] = {
 }
 
 
-_INFINITE: dict[sp.Basic, float] = {
-    sp.zoo: np.nan, sp.nan: np.nan, sp.oo: np.inf, -sp.oo: -np.inf
+_INFINITE: dict[sp.Basic, float] = {  # and sqrt(-1): not a real number
+    sp.zoo: np.nan, sp.nan: np.nan, sp.oo: np.inf, -sp.oo: -np.inf, sp.I: np.nan
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import sympy as sp
@@ -369,9 +370,22 @@ def problem_from_specs(
         loss=loss,
         wrt=wrt.strip(),
         lets=tuple(split_let(spec) for spec in lets),
-        shapes=dict(parse_shape(spec) for spec in shapes),
-        domains=dict(parse_domain(spec) for spec in domains),
+        shapes=once("--shape", [parse_shape(spec) for spec in shapes]),
+        domains=once("--domain", [parse_domain(spec) for spec in domains]),
     )
+
+
+T = TypeVar("T")
+
+
+def once(option: str, pairs: list[tuple[str, T]]) -> dict[str, T]:
+    """NAME=VALUE specs as a dict; a name given twice is an error, never silently the last."""
+    out: dict[str, T] = {}
+    for name, value in pairs:
+        if name in out:
+            raise SpecError(f"{option} {name} is given twice; give each name once")
+        out[name] = value
+    return out
 
 
 def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:

@@ -1,7 +1,10 @@
 """Where to sample each name: the domains of `--domain NAME=KIND`.
 
 Real values are drawn from (-3, 3): wide enough to see both sides of relu and step, narrow enough
-that sigmoid(z) and 1 - sigmoid(-z) keep their precision and exp does not overflow.
+that sigmoid(z) and 1 - sigmoid(-z) keep their precision and exp does not overflow. `onehot` and
+`simplex` make every column a one-hot or probability vector (a 1xC row: the row itself);
+`onehot_rows` and `simplex_rows` make every row one, for a batch of targets in the row
+(batch-first, PyTorch) layout.
 """
 
 from __future__ import annotations
@@ -22,18 +25,28 @@ def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.n
         return rng.uniform(0.1, REAL_RANGE, (size, rows, cols))
     if kind == "unit":
         return rng.uniform(0.02, 0.98, (size, rows, cols))
+    if kind in ("onehot", "simplex", "onehot_rows", "simplex_rows"):
+        # a distribution runs down each column (the column layout: one example a column), or
+        # along each row for a 1xC row and for the _rows kinds (the batch-first layout)
+        along_rows = kind.endswith("_rows") or (rows == 1 and cols > 1)
+        if along_rows:
+            return np.swapaxes(_distributions(kind.removesuffix("_rows"), cols, rows, size, rng), 1, 2)
+        return _distributions(kind, rows, cols, size, rng)
+    raise ValueError(f"unknown domain {kind}")
+
+
+def _distributions(kind: str, n: int, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` one-hot or probability vectors of length n, as columns: (size, n, count). A
+    length-1 "distribution" is a 0/1 label (onehot) or a probability (simplex)."""
+    if n == 1:
+        if kind == "onehot":
+            return rng.integers(0, 2, (size, 1, count)).astype(float)
+        return rng.uniform(0.02, 0.98, (size, 1, count))
     if kind == "onehot":
-        # one 1 per column (each column is one example's target); a scalar is 0 or 1
-        if rows == 1:
-            return rng.integers(0, 2, (size, rows, cols)).astype(float)
-        out = np.zeros((size, rows, cols))
-        hot = rng.integers(0, rows, (size, cols))
-        for c in range(cols):
+        out = np.zeros((size, n, count))
+        hot = rng.integers(0, n, (size, count))
+        for c in range(count):
             out[np.arange(size), hot[:, c], c] = 1.0
         return out
-    if kind == "simplex":
-        if rows == 1:
-            return rng.uniform(0.02, 0.98, (size, rows, cols))
-        draws = rng.dirichlet(np.ones(rows), (size, cols))  # (size, cols, rows)
-        return np.transpose(draws, (0, 2, 1))
-    raise ValueError(f"unknown domain {kind}")
+    draws = rng.dirichlet(np.ones(n), (size, count))  # (size, count, n)
+    return np.transpose(draws, (0, 2, 1))

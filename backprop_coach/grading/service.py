@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.grading import grader
-from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.grading.problem import Problem, once, problem_from_specs
 from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
 from backprop_coach.grading.verdict import Verdict, invalid
 
@@ -99,7 +99,7 @@ def check_batch(
                     _texts(case, "shape"),
                     _texts(case, "domain"),
                 )
-                point = dict(map(parse_point, _points(case)))
+                point = once("at", [parse_point(spec) for spec in _points(case)])
                 fmt = case.get("input_format", "auto")
                 if fmt not in ("auto", "plain", "latex"):
                     raise ValueError("field 'input_format' is auto, plain or latex")

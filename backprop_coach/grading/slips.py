@@ -23,10 +23,13 @@ from backprop_coach.grading.diagnosis import Finding, close
 from backprop_coach.grading.problem import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
-STRICTER = ("onehot", "simplex", "positive", "unit")  # a more general one after its special case
+# a more general domain after its special case
+STRICTER = ("onehot", "simplex", "onehot_rows", "simplex_rows", "positive", "unit")
 DOMAIN_WORDS = {
     "onehot": "one-hot",
     "simplex": "a probability vector (entries positive, summing to 1)",
+    "onehot_rows": "one-hot in every row",
+    "simplex_rows": "a probability vector in every row",
     "unit": "between 0 and 1",
     "positive": "positive",
 }
@@ -123,6 +126,15 @@ def _first_named(node: Node, name: str) -> Name:
     raise LookupError(name)  # pragma: no cover - the call contains the name
 
 
+def _candidates(shape: tuple[int, int] | None) -> list[str]:
+    """The stricter domains that make sense for a value of this shape."""
+    if shape is None or max(shape) == 1:
+        return ["positive", "unit"]
+    if 1 in shape:  # a vector: its distribution runs along it
+        return ["onehot", "simplex", "positive", "unit"]
+    return list(STRICTER)
+
+
 def _ops(value: Value) -> int:
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
     return sum(int(sp.count_ops(e)) for e in entries)
@@ -142,9 +154,7 @@ def domain_hint(setting: Setting, claim: Value, target: Value, seed: int) -> Fin
             continue
         shape = shape_of(value)
         works = []
-        for kind in STRICTER:
-            if kind in ("onehot", "simplex") and (shape is None or shape[0] == 1):
-                continue  # a distribution is a column vector here
+        for kind in _candidates(shape):
             env = setting.draw(size, rng, {name: kind})
             truth = setting.values(target, env, size)
             mine = setting.values(claim, env, size)
@@ -155,8 +165,10 @@ def domain_hint(setting: Setting, claim: Value, target: Value, seed: int) -> Fin
             continue
         kind = works[0]
         words = DOMAIN_WORDS[kind]
-        if works[:2] == ["onehot", "simplex"]:
+        if kind == "onehot" and "simplex" in works:
             words = "one-hot (or any probability vector: it only has to sum to 1)"
+        if kind == "onehot_rows" and "simplex_rows" in works:
+            words = "one-hot in every row (or any probability vector: each row has to sum to 1)"
         return Finding(
             "domain",
             f"correct only if {name} is {words}, which the problem does not say: if it is, "

@@ -571,12 +571,12 @@ case("nt-dot-dw-cdot", "dot", "w", "(w·x + b - y) x", lambda e: jx(cdot(e.w, e.
 case("nt-dot-dw-wtx", "dot", "w", "(w^T x + b - y) x", lambda e: jx(jx(e.w.T, e.x) + e.b - e.y, e.x))
 case("nt-dot-dw-xt", "dot", "w", "(w·x + b - y) x^T", lambda e: jx(cdot(e.w, e.x) + e.b - e.y, e.x.T))
 case("nt-dot-dw-scalar", "dot", "w", "w·x + b - y", lambda e: cdot(e.w, e.x) + e.b - e.y)
-case("nt-dot-dw-uses-w", "dot", "w", "(w·x + b - y) w", lambda e: jx(cdot(e.w, e.x) + e.b - e.y, e.w))
+case("nt-dot-dw-no-bias", "dot", "w", "(w·x - y) x", lambda e: jx(cdot(e.w, e.x) - e.y, e.x))
 case("nt-dot-dx", "dot", "x", "(w·x + b - y) w", lambda e: jx(cdot(e.w, e.x) + e.b - e.y, e.w))
 
 # -- L1 penalty --------------------------------------------------------------------------------
 problem(
-    "l1", "W x y λ", ["W=2x3", "x=3x1", "y=2x1"], ["λ=positive"], [],
+    "l1", "W x y λ", ["W=2x3", "x=3x1", "y=2x1"], ["λ=positive", "W=real"], [],
     ("sum((W@x - y)^2)/2 + λ*sum(abs(W))", lambda e: ssum((e.W @ e.x - e.y) ** 2) / 2 + e.λ * ssum(absv(e.W))),
     extras=[("abs(W)", lambda e: absv(e.W)), ("sign(W)", lambda e: sign(e.W))],
 )
@@ -630,7 +630,7 @@ problem(
 case("nt-leaky-dz", "leaky", "z", "(a - y)*((z > 0) + 0.1*(z < 0))", lambda e: (e.a - e.y) * (gt(e.z, 0) + V(Fraction(1, 10)) * lt(e.z, 0)))
 case("nt-leaky-dz-max", "leaky", "z", "(a - y) max(0.1, step(z))", lambda e: jx(e.a - e.y, vmax(V(Fraction(1, 10)), step(e.z))))
 case("nt-leaky-dz-affine", "leaky", "z", "(a - y)*(0.1 + 0.9*(z > 0))", lambda e: (e.a - e.y) * (V(Fraction(1, 10)) + V(Fraction(9, 10)) * gt(e.z, 0)))
-case("nt-leaky-dz-no-slope", "leaky", "z", "a - y", lambda e: e.a - e.y)
+case("nt-leaky-dz-swapped-slopes", "leaky", "z", "(a - y)*(0.1*(z > 0) + (z < 0))", lambda e: (e.a - e.y) * (V(Fraction(1, 10)) * gt(e.z, 0) + lt(e.z, 0)))
 
 # -- clipping min(max(z, -1), 1) -----------------------------------------------------------------
 problem(
@@ -648,7 +648,7 @@ problem(
 case("nt-clip-dz", "clip", "z", "(c - y)*(z > -1)*(z < 1)", lambda e: (e.c - e.y) * gt(e.z, -1) * lt(e.z, 1))
 case("nt-clip-dz-abs", "clip", "z", "(c - y)*(abs(z) < 1)", lambda e: (e.c - e.y) * lt(absv(e.z), 1))
 case("nt-clip-dz-ge-le", "clip", "z", "(c - y)*(z >= -1)*(z <= 1)", lambda e: (e.c - e.y) * gt(e.z, -1) * lt(e.z, 1))
-case("nt-clip-dz-no-mask", "clip", "z", "c - y", lambda e: e.c - e.y)
+case("nt-clip-dz-step-abs", "clip", "z", "(c - y) step(1 - abs(z))", lambda e: jx(e.c - e.y, step(1 - absv(e.z))))
 case("nt-clip-dz-inverted", "clip", "z", "(c - y)*(abs(z) > 1)", lambda e: (e.c - e.y) * gt(absv(e.z), 1))
 
 # -- norm and trace ------------------------------------------------------------------------------
@@ -854,6 +854,8 @@ def sample(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np.nd
         return rng.standard_normal((POINTS, r, c))
     if kind == "positive":
         return rng.uniform(0.1, 2.0, (POINTS, r, c))
+    if kind == "unit":  # used by the slip search only
+        return rng.uniform(0.02, 0.98, (POINTS, r, c))
     if kind == "onehot":  # one 1 per column
         out = np.zeros((POINTS, r, c))
         for p in range(POINTS):
@@ -862,6 +864,8 @@ def sample(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np.nd
         return out
     if kind == "simplex":
         return np.transpose(rng.dirichlet(np.ones(r), (POINTS, c)), (0, 2, 1))
+    if kind.endswith("_rows"):  # the same, along every row
+        return np.swapaxes(sample(kind[: -len("_rows")], (c, r), rng), 1, 2)
     raise ValueError(kind)
 
 
@@ -892,9 +896,11 @@ class World:
     fd_error: float
 
 
-def build_world(p: Problem, wrt: str, rng: np.random.Generator) -> World:
+def build_world(
+    p: Problem, wrt: str, rng: np.random.Generator, override: dict[str, str] | None = None
+) -> World:
     shapes = dict(parse_shape(s) for s in p.shapes)
-    domains = dict(s.split("=") for s in p.domains)
+    domains = dict(s.split("=") for s in p.domains) | (override or {})
     env = Env()
     syms: list[sp.Symbol] = []
     vals: list[np.ndarray] = []
@@ -1067,6 +1073,64 @@ def diagnose(claim: np.ndarray, truth: np.ndarray, w: World) -> tuple[str | None
     return "wrong", ""
 
 
+class _Counting(Env):
+    """An env that counts name occurrences as the claim reads them, and can put another name's
+    value in place of one occurrence (the k-th)."""
+
+    def __init__(self, base: Env, k: int = -1, other: str = "") -> None:
+        super().__init__(base)
+        self.k, self.other, self.seen = k, other, []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str) -> V:
+        self.seen.append(name)
+        if len(self.seen) - 1 == self.k:
+            return self[self.other]
+        return self[name]
+
+
+def slips(c: Case, p: Problem, w: World, seed: int) -> list[str]:
+    """Why a claim judged wrong by the brief's rules might be named otherwise by a grader that
+    also searches for classic slips: one name occurrence that, replaced by another name of the
+    same shape, makes the claim right; or an undeclared stricter domain of one primary under
+    which it is right. A `wrong` case should have neither."""
+    notes = []
+    probe = _Counting(w.env)
+    c.fn(probe)
+    for k, name in enumerate(probe.seen):
+        for other, value in w.env.items():
+            if other == name or value.shape != w.env[name].shape:
+                continue
+            try:
+                swapped = numeric(c.fn(_Counting(w.env, k, other)), w.syms, w.vals)
+            except (ShapeErr, Ambiguous):
+                continue
+            if swapped.shape == w.truth.shape and close(swapped, w.truth):
+                notes.append(f"occurrence {k + 1} of {name} -> {other} makes it right")
+    declared = {s.split("=")[0] for s in p.domains}
+    shapes = dict(parse_shape(s) for s in p.shapes)
+    for name in p.prims:
+        if name in declared:
+            continue
+        r, cols = shapes.get(name, (1, 1))
+        if (r, cols) == (1, 1):
+            kinds = ["positive", "unit"]
+        elif 1 in (r, cols):
+            kinds = ["onehot", "simplex", "positive", "unit"]
+        else:
+            kinds = ["onehot", "simplex", "onehot_rows", "simplex_rows", "positive", "unit"]
+        for kind in kinds:
+            rng = np.random.default_rng([seed, 99])
+            world = build_world(p, c.wrt, rng, {name: kind})
+            try:
+                claim = numeric(c.fn(world.env), world.syms, world.vals)
+            except (ShapeErr, Ambiguous):
+                continue
+            finite = np.isfinite(claim).all() and np.isfinite(world.truth).all()
+            if finite and claim.shape == world.truth.shape and close(claim, world.truth):
+                notes.append(f"right when {name} is {kind}")
+    return notes
+
+
 # ----------------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------------
@@ -1134,6 +1198,10 @@ def main() -> int:
                 diagnosis, note = diagnose(claim, w.truth, w)
                 verdict = "correct" if diagnosis is None else "incorrect"
         expected = row["expect"]
+        if diagnosis == "wrong":
+            found = slips(c, p, w, seed)
+            if found:
+                diagnosis, note = "ambiguous", "a classic slip: " + "; ".join(found)
         ok = verdict == expected["verdict"] and diagnosis == expected["diagnosis"]
         if verdict in tally:
             tally[verdict] += 1
