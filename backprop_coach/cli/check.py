@@ -21,7 +21,7 @@ EPILOG = """\
   --shape x=3x1 --shape b=2x1 --shape y=2x1 --wrt W --claim '(W@x + b - y) @ x.T'`
 
 * a number worked by hand: `backprop-coach check --loss '(sigmoid(w*x) - y)^2/2' --wrt w
-  --claim 0.0822 --at w=0.5 --at x=1 --at y=0`
+  --claim 0.1463 --at w=0.5 --at x=1 --at y=0` (correctly rounded, at least 2 significant figures)
 
 * the row (batch-first) layout: `backprop-coach check --loss 'sum((X@W + b - Y)^2)/2'
   --shape X=4x3 --shape W=3x2 --shape b=1x2 --shape Y=4x2 --wrt b --claim 'sum(X W + b - Y, axis=0)'`
@@ -137,7 +137,8 @@ def check(
     The claim is correct when it equals d(loss)/d(wrt) everywhere on the domain, with the shape
     of wrt. It is checked numerically at many random points and confirmed symbolically where
     that is cheap; a wrong claim gets a diagnosis: sign_flip, constant_factor, missing_factor,
-    extra_factor, transposed, shape_mismatch, shape_error or wrong (with a counterexample).
+    extra_factor, transposed, shape_mismatch, shape_error, wrong_argument, domain, rounding (a
+    number) or wrong (with a counterexample).
     """
     from backprop_coach.expr.parse import INPUT_FORMATS
 
