@@ -1,22 +1,31 @@
-"""The public grading corpus: every case gets its expected verdict and diagnosis.
-(benchmarks/grading.py runs the same corpus through batch mode and times it.)"""
+"""The public grading corpora (tests/data/*_corpus.jsonl): every case gets its expected verdict
+and diagnosis. check_corpus holds the first cases, notation_corpus the notations learners write
+(its verdicts come from tests/oracle/notation_oracle.py), judging_corpus zeros, numbers, masks
+and the classic slips (worked by hand in tests/oracle/judging_corpus.py).
+benchmarks/grading.py runs the same corpora through batch mode and times them."""
 
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from backprop_coach.grading.grader import check
+from backprop_coach.expr.parse import parse_point
+from backprop_coach.grading.grader import check, check_number
 from backprop_coach.grading.problem import problem_from_specs
 
-CORPUS = Path(__file__).parent / "data" / "check_corpus.jsonl"
-CASES = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+DATA = Path(__file__).parent / "data"
+CORPORA = sorted(DATA.glob("*_corpus.jsonl"))
+CASES = [json.loads(line) for path in CORPORA for line in path.read_text().splitlines() if line]
 
 
-def test_corpus_is_large_and_ids_unique() -> None:
-    assert len(CASES) >= 100
+def test_corpora_are_large_and_ids_unique() -> None:
+    assert {p.name for p in CORPORA} >= {
+        "check_corpus.jsonl", "notation_corpus.jsonl", "judging_corpus.jsonl"
+    }  # fmt: skip
+    assert len(CASES) >= 139 + 80 + 40
     assert len({c["id"] for c in CASES}) == len(CASES)
 
 
@@ -25,7 +34,11 @@ def test_case(case: dict) -> None:  # type: ignore[type-arg]
     problem = problem_from_specs(
         case["loss"], case["wrt"], case["let"], case["shape"], case["domain"]
     )
-    verdict = check(problem, case["claim"])
+    if "at" in case:
+        point: dict[str, Fraction] = dict(map(parse_point, case["at"]))
+        verdict = check_number(problem, case["claim"], point)
+    else:
+        verdict = check(problem, case["claim"])
     expected = case["expect"]
     assert (verdict.verdict, verdict.diagnosis) == (expected["verdict"], expected["diagnosis"]), (
         verdict.message

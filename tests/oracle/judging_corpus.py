@@ -1,0 +1,213 @@
+"""Writes tests/data/judging_corpus.jsonl (run from the repository root). Every expected verdict
+is worked here by hand, with the math module only (no backprop_coach)."""
+
+import json
+import math
+
+s = 1 / (1 + math.exp(-0.5))
+t = s * s * (1 - s)  # ∂/∂w (σ(wx) - y)²/2 at w=.5, x=1, y=0
+assert f"{t:.10f}" == "0.1462802535"
+big = 11.78277**2  # ∂/∂w w³x/3 at w = 11.78277, x = 1
+assert f"{big:.4f}" == "138.8337"
+tiny = math.exp(-9)  # ∂/∂w e^-9·w
+assert f"{tiny:.6f}" == "0.000123"
+
+cases = []
+
+
+def add(id_, loss, wrt, claim, verdict, diagnosis=None, let=(), shape=(), domain=(), at=None):
+    c = {
+        "id": "j-" + id_,
+        "loss": loss,
+        "wrt": wrt,
+        "claim": claim,
+        "let": list(let),
+        "shape": list(shape),
+        "domain": list(domain),
+    }
+    if at is not None:
+        c["at"] = at
+    c["expect"] = {"verdict": verdict, "diagnosis": diagnosis}
+    cases.append(c)
+
+
+# identically zero gradients (Σ softmax = 1; Σ (x - mean) = 0; Σ BN(x) = 0)
+SM = dict(shape=["z=3x1"])
+add("zero-softmax-0", "sum(softmax(z))", "z", "0", "correct", **SM)
+add("zero-softmax-0z", "sum(softmax(z))", "z", "0*z", "correct", **SM)
+add("zero-softmax-z-z", "sum(softmax(z))", "z", "z - z", "correct", **SM)
+add(
+    "zero-softmax-p-psum",
+    "sum(softmax(z))",
+    "z",
+    "softmax(z) - softmax(z)*sum(softmax(z))",
+    "correct",
+    **SM,
+)
+add("zero-softmax-1e-6", "sum(softmax(z))", "z", "1e-6*softmax(z)", "incorrect", "wrong", **SM)
+add("zero-softmax-p", "sum(softmax(z))", "z", "softmax(z)", "incorrect", "wrong", **SM)
+add("zero-centered", "sum(z - mean(z))", "z", "0*z", "correct", shape=["z=4x1"])
+add(
+    "zero-bn",
+    "sum((x - mean(x))/sqrt(mean((x - mean(x))^2) + 0.001))",
+    "x",
+    "0*x",
+    "correct",
+    shape=["x=4x1"],
+)
+add("zero-matrix", "sum(softmax(W@x)) + 3", "W", "0", "correct", shape=["W=3x2", "x=2x1"])
+add("zero-matrix-0W", "sum(softmax(W@x)) + 3", "W", "0*W", "correct", shape=["W=3x2", "x=2x1"])
+add(
+    "zero-matrix-1e-7",
+    "sum(softmax(W@x)) + 3",
+    "W",
+    "1e-7*W",
+    "incorrect",
+    "wrong",
+    shape=["W=3x2", "x=2x1"],
+)
+add("zero-scalar", "0*w^2 + y", "w", "0", "correct")
+add("tiny-not-zero", "exp(-40)*w^2", "w", "0", "incorrect", "wrong")
+
+# a learner's numbers: correctly rounded, at least 2 significant figures, 0 is exactly zero
+N = dict(at=["w=0.5", "x=1", "y=0"])
+L = "(sigmoid(w*x) - y)^2/2"
+add("num-rounded-4", L, "w", "0.1463", "correct", **N)
+add("num-rounded-3", L, "w", "0.146", "correct", **N)
+add("num-rounded-2", L, "w", "0.15", "correct", **N)
+add("num-rounded-5", L, "w", "0.14628", "correct", **N)
+add("num-scientific", L, "w", "1.463e-1", "correct", **N)
+add("num-truncated", L, "w", "0.1462", "incorrect", "rounding", **N)
+add("num-two-units", L, "w", "0.1465", "incorrect", "rounding", **N)
+add("num-three-units", L, "w", "0.1466", "incorrect", "wrong", **N)
+add("num-sign", L, "w", "-0.1463", "incorrect", "sign_flip", **N)
+add("num-zero", L, "w", "0", "incorrect", "wrong", **N)
+add("num-one-figure", L, "w", "0.1", "invalid", **N)
+add("num-one-figure-2", L, "w", "0.2", "invalid", **N)
+add("num-exact-expression", L, "w", "sigmoid(1/2)^2*(1 - sigmoid(1/2))", "correct", **N)
+add("num-exact-names", L, "w", "sigmoid(w*x)^2*(1 - sigmoid(w*x))*x", "correct", **N)
+add("num-exact-wrong", L, "w", "0.25*(1 - 0.25)*0.78", "incorrect", "wrong", **N)
+add("num-large-right", "w^3*x/3", "w", "138.8", "correct", at=["w=11.78277", "x=1"])
+add("num-large-two-decimals", "w^3*x/3", "w", "138.83", "correct", at=["w=11.78277", "x=1"])
+add("num-large-one-off", "w^3*x/3", "w", "138.9", "incorrect", "rounding", at=["w=11.78277", "x=1"])
+add("num-tiny-zero", "exp(-9)*w", "w", "0", "incorrect", "wrong", at=["w=2"])
+add("num-tiny-right", "exp(-9)*w", "w", "0.00012", "correct", at=["w=2"])
+add("num-tiny-one-figure", "exp(-9)*w", "w", "0.0001", "invalid", at=["w=2"])
+add("num-exact-zero", "w*x", "w", "0", "correct", at=["w=3", "x=0"])
+
+# ReLU masks: step(0) = 0 = relu'(0)
+R = dict(let=["z=w*x + b", "a=relu(z)"])
+add("mask-step-a", "(a - y)^2/2", "w", "(a - y)*step(a)*x", "correct", **R)
+add("mask-z-positive", "(a - y)^2/2", "w", "(a - y)*(z > 0)*x", "correct", **R)
+add("mask-a-positive", "(a - y)^2/2", "w", "(a - y)*(a > 0)*x", "correct", **R)
+add("mask-missing", "(a - y)^2/2", "w", "(a - y)*x", "incorrect", "missing_factor", **R)
+
+# the classic slips
+S = dict(let=["z=w*x + b", "a=sigmoid(z)"])
+add(
+    "slip-sigmoid-prime-of-a",
+    "(a - y)^2/2",
+    "w",
+    "(a - y)*sigmoid'(a)*x",
+    "incorrect",
+    "wrong_argument",
+    **S,
+)
+add(
+    "slip-tanh-z-for-a",
+    "(a - y)^2/2",
+    "w",
+    "(a - y)*(1 - z^2)*x",
+    "incorrect",
+    "wrong_argument",
+    let=["z=w*x + b", "a=tanh(z)"],
+)
+add(
+    "slip-ce-undeclared-onehot",
+    "-sum(y*log(softmax(z)))",
+    "z",
+    "softmax(z) - y",
+    "incorrect",
+    "domain",
+    shape=["z=3x1", "y=3x1"],
+)
+add(
+    "slip-ce-declared-onehot",
+    "-sum(y*log(softmax(z)))",
+    "z",
+    "softmax(z) - y",
+    "correct",
+    shape=["z=3x1", "y=3x1"],
+    domain=["y=onehot"],
+)
+add(
+    "slip-l1-positive-only",
+    "(w*x - y)^2/2 + λ*abs(w)",
+    "w",
+    "(w*x - y)*x + λ",
+    "incorrect",
+    "domain",
+)
+V = dict(let=["z=W@x + b", "a=sigmoid(z)"], shape=["W=2x3", "x=3x1", "b=2x1", "y=2x1"])
+add(
+    "slip-dW-missing-sigma-prime",
+    "sum((a - y)^2)/2",
+    "W",
+    "(a - y) x.T",
+    "incorrect",
+    "missing_factor",
+    **V,
+)
+add(
+    "slip-dW-extra-sigma-prime",
+    "sum((a - y)^2)/2",
+    "W",
+    "((a - y)*sigmoid'(z)*sigmoid'(z)) x.T",
+    "incorrect",
+    "extra_factor",
+    **V,
+)
+add(
+    "slip-delta-times-sum-x",
+    "sum((a - y)^2)/2",
+    "z",
+    "(a - y)*a*(1 - a)*sum(x)",
+    "incorrect",
+    "wrong",
+    **V,
+)
+add(
+    "slip-row-ce-undeclared",
+    "-sum(Y*(Z - log(sum(exp(Z), axis=1))))",
+    "Z",
+    "exp(Z)/sum(exp(Z), axis=1) - Y",
+    "incorrect",
+    "domain",
+    shape=["Z=4x3", "Y=4x3"],
+)
+add(
+    "slip-row-ce-declared",
+    "-sum(Y*(Z - log(sum(exp(Z), axis=1))))",
+    "Z",
+    "exp(Z)/sum(exp(Z), axis=1) - Y",
+    "correct",
+    shape=["Z=4x3", "Y=4x3"],
+    domain=["Y=onehot_rows"],
+)
+
+# infinite and undefined claims are never within tolerance
+add("inf-overflow", "(a - y)^2/2", "w", "exp(1000)", "incorrect", "wrong", **S)
+add(
+    "inf-divide-by-mask",
+    "(relu(w*x) - y)^2/2",
+    "w",
+    "(relu(w x) - y) x / step(w x)",
+    "incorrect",
+    "wrong",
+)
+add("inf-imaginary", "(a - y)^2/2", "w", "sqrt(-1)", "incorrect", "wrong", **S)
+
+with open("tests/data/judging_corpus.jsonl", "w") as f:
+    for c in cases:
+        f.write(json.dumps(c, ensure_ascii=False) + "\n")
+print(len(cases))
