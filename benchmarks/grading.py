@@ -1,9 +1,10 @@
-"""Grading accuracy and latency on the public corpus, through batch mode (`check --batch`).
+"""Grading accuracy and latency on the public corpora, through batch mode (`check --batch`).
 
-Prints accuracy (verdict and diagnosis both as expected) and per-case latency, median and p95,
-measured inside one batch run so interpreter start-up is excluded.
+Prints, for each corpus and for all together, accuracy (verdict and diagnosis both as expected)
+and per-case latency, median and p95, measured inside one batch run so interpreter start-up is
+excluded.
 
-    .venv/bin/python benchmarks/grading.py [tests/data/check_corpus.jsonl]
+    .venv/bin/python benchmarks/grading.py [tests/data/check_corpus.jsonl ...]
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 
 from backprop_coach.grading.service import check_batch
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "check_corpus.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
-def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
+def run(path: Path) -> tuple[int, list[str], list[float]]:
+    """(cases, misses, latencies in ms) for one corpus file."""
     cases = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     lines = [(i, json.dumps(c)) for i, c in enumerate(cases, start=1)]
     latencies: list[float] = []
@@ -29,22 +30,35 @@ def main() -> int:
     for case in cases:
         start = time.perf_counter()
         result = next(results)
-        latencies.append(time.perf_counter() - start)
+        latencies.append((time.perf_counter() - start) * 1000)
         expected = case["expect"]
         if (result["verdict"], result["diagnosis"]) != (expected["verdict"], expected["diagnosis"]):
             misses.append(f"{case['id']}: got {result['verdict']}/{result['diagnosis']}")
-    latencies.sort()
-    ms = [t * 1000 for t in latencies]
+    return len(cases), misses, latencies
+
+
+def line(name: str, count: int, misses: list[str], ms: list[float]) -> str:
+    ms = sorted(ms)
     p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
-    right = len(cases) - len(misses)
-    print(f"cases: {len(cases)}")
-    print(f"accuracy: {right}/{len(cases)} = {100 * right / len(cases):.1f}%")
-    print(
-        f"latency per case: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms"
+    right = count - len(misses)
+    return (
+        f"{name:24} {count:4} cases  accuracy {right}/{count} = {100 * right / count:5.1f}%  "
+        f"median {statistics.median(ms):5.1f} ms  p95 {p95:6.1f} ms  max {ms[-1]:6.1f} ms"
     )
-    for miss in misses:
+
+
+def main() -> int:
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(DATA.glob("*_corpus.jsonl"))
+    total, all_misses, all_ms = 0, [], []
+    for path in paths:
+        count, misses, ms = run(path)
+        print(line(path.stem, count, misses, ms))
+        total, all_misses, all_ms = total + count, all_misses + misses, all_ms + ms
+    if len(paths) > 1:
+        print(line("all", total, all_misses, all_ms))
+    for miss in all_misses:
         print("  miss", miss)
-    return 1 if misses else 0
+    return 1 if all_misses else 0
 
 
 if __name__ == "__main__":
