@@ -156,10 +156,13 @@ def test_cli_validate_reports_and_fails(runner: CliRunner, tmp_path: Path) -> No
     text = good("bad-answer").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y)*x"')
     write(tmp_path, "mine", "bad-answer", text)
     write(tmp_path, "mine", "broken", "id = ")
-    result = runner.invoke(app, ["bank", "validate", "--bank", str(tmp_path)])
+    # the shipped bank is proved question by question above; here only the new one
+    result = runner.invoke(app, ["bank", "validate", "bad-answer", "--bank", str(tmp_path)])
     assert result.exit_code == 1
     assert "bad-answer" in result.output and "answer: the checker says incorrect" in result.output
     assert "broken.toml" in result.output
+    unknown = runner.invoke(app, ["bank", "validate", "no-such-question"])
+    assert unknown.exit_code == 2 and "no question no-such-question" in unknown.output
 
 
 def test_cli_new_writes_a_template_that_validates(runner: CliRunner, tmp_path: Path) -> None:

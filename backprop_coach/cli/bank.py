@@ -91,12 +91,19 @@ def find(loaded: Any, question_id: str) -> Any:
 
 @bank_app.command("validate")
 def validate(
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Only these questions (default: all)."),
+    ] = None,
     bank: BankOption = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds allowed per question.")] = 60.0,
 ) -> None:
     """Prove every question with the tool itself: reference answers correct, listed mistakes
-    diagnosed as stated, explanation steps equal to the answer, numeric templates hand-sized.
-    Exits 1 with a per-question report on any failure."""
+    diagnosed as stated, explanation steps equal to the answer, no answer that is the question's
+    own notation (forbid), numeric templates hand-sized. Exits 1 with a per-question report on
+    any failure.
+
+    Example: `backprop-coach bank validate sigmoid-derivative` proves one question."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from backprop_coach.bank.validate import validate_question
@@ -104,6 +111,11 @@ def validate(
     from backprop_coach.grading.service import run
 
     loaded = load(bank, quiet=True)
+    if ids:
+        unknown = sorted(set(ids) - {q.id for q in loaded.questions})
+        if unknown:
+            fail(f"no question {', '.join(unknown)} (see backprop-coach bank list)")
+        loaded.questions = [q for q in loaded.questions if q.id in ids]
     report: dict[str, list[str]] = {str(p.path): [p.message if p.field is None else f"{p.field}: {p.message}"]
                                     for p in loaded.problems}  # fmt: skip
     progress = Progress(

@@ -9,7 +9,8 @@ from rich.text import Text
 def render_validation(total: int, report: dict[str, list[str]]) -> RenderableType:
     """total: question files seen, loaded or not."""
     if not report:
-        return Text(f"✓ all {total} questions proved", style="bold green")
+        shown = "the question is proved" if total == 1 else f"all {total} questions proved"
+        return Text(f"✓ {shown}", style="bold green")
     parts: list[RenderableType] = [
         Text(f"✗ {len(report)} of {total} question files failed", style="bold red")
     ]
