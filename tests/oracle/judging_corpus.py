@@ -207,6 +207,17 @@ add(
 )
 add("inf-imaginary", "(a - y)^2/2", "w", "sqrt(-1)", "incorrect", "wrong", **S)
 
+# x^T with a declared name T is ambiguous on a vector: refused, never guessed
+add(
+    "caret-t-ambiguous",
+    "sum(x^T)",
+    "x",
+    "T x^(T - 1)",
+    "invalid",
+    shape=["x=3x1"],
+    domain=["x=positive", "T=positive"],
+)
+
 with open("tests/data/judging_corpus.jsonl", "w") as f:
     for c in cases:
         f.write(json.dumps(c, ensure_ascii=False) + "\n")

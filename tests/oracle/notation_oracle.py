@@ -1,4 +1,5 @@
 """Independent oracle for tests/data/notation_corpus.jsonl (a script, not a pytest module).
+Run it with a Python that has sympy, numpy and scipy: `python3 tests/oracle/notation_oracle.py`.
 
 Every case of the corpus is translated here BY HAND into SymPy: the loss, the lets and the claim
 (see PROBLEMS and CASES below). Nothing from backprop_coach is imported or run. For each case the
@@ -574,7 +575,7 @@ case("nt-dot-dw-scalar", "dot", "w", "w·x + b - y", lambda e: cdot(e.w, e.x) + 
 case("nt-dot-dw-no-bias", "dot", "w", "(w·x - y) x", lambda e: jx(cdot(e.w, e.x) - e.y, e.x))
 case("nt-dot-dx", "dot", "x", "(w·x + b - y) w", lambda e: jx(cdot(e.w, e.x) + e.b - e.y, e.w))
 
-# -- L1 penalty --------------------------------------------------------------------------------
+# -- L1 penalty (W=real is declared: with a 0/1 W, sign(W) = W and λ*W would look right) --
 problem(
     "l1", "W x y λ", ["W=2x3", "x=3x1", "y=2x1"], ["λ=positive", "W=real"], [],
     ("sum((W@x - y)^2)/2 + λ*sum(abs(W))", lambda e: ssum((e.W @ e.x - e.y) ** 2) / 2 + e.λ * ssum(absv(e.W))),
@@ -820,13 +821,13 @@ case("nt-sq-dw", "sqnohalf", "W", "2(W x - y) x.T", lambda e: jx(jx(2, jx(e.W, e
 case("nt-sq-dw-no-two", "sqnohalf", "W", "(W x - y) x.T", lambda e: jx(jx(e.W, e.x) - e.y, e.x.T))
 case("nt-sq-dw-update-sign", "sqnohalf", "W", "-2(W x - y) x.T", lambda e: -jx(jx(2, jx(e.W, e.x) - e.y), e.x.T))
 
-# -- T declared as a name: x^T is a power ---------------------------------------------------------
+# -- an elementwise power with a named exponent (a name T would make x^T ambiguous: refused) -----
 problem(
-    "powt", "x T", ["x=3x1"], ["x=positive", "T=positive"], [],
-    ("sum(x^T)", lambda e: ssum(e.x**e.T)),
+    "powk", "x k", ["x=3x1"], ["x=positive", "k=positive"], [],
+    ("sum(x^k)", lambda e: ssum(e.x**e.k)),
 )
-case("nt-powt-dx", "powt", "x", "T x^(T - 1)", lambda e: jx(e.T, e.x ** (e.T - 1)))
-case("nt-powt-dx-missing-t", "powt", "x", "x^(T - 1)", lambda e: e.x ** (e.T - 1))
+case("nt-powk-dx", "powk", "x", "k x^(k - 1)", lambda e: jx(e.k, e.x ** (e.k - 1)))
+case("nt-powk-dx-missing-k", "powk", "x", "x^(k - 1)", lambda e: e.x ** (e.k - 1))
 
 # fmt: on
 
