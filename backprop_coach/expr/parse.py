@@ -634,6 +634,8 @@ def parse_number(text: str, where: str) -> GivenNumber:
     mantissa = m.group(2)
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     exponent = int(m.group(3) or 0)
+    if abs(exponent) > MAX_EXPONENT:
+        raise SpecError(f"{where}: exponent of {text} is out of range (|e| <= {MAX_EXPONENT})")
     digits = mantissa.replace(".", "").lstrip("0")
     return GivenNumber(text, Fraction(text), Fraction(10) ** (exponent - decimals), len(digits))
 

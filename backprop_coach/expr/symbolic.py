@@ -96,6 +96,10 @@ class step(sp.Function):
 class relu(sp.Function):
     """relu(z) = max(0, z);  relu'(z) = step(z)."""
 
+    @classmethod
+    def eval(cls, z: sp.Expr) -> sp.Expr | None:
+        return (z if z > 0 else sp.Integer(0)) if z.is_Number else None
+
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
@@ -127,6 +131,10 @@ class softplus(sp.Function):
 class maximum(sp.Function):
     """max(a, b);  ∂/∂a = step(a-b), ∂/∂b = step(b-a)."""
 
+    @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+        return (a if a >= b else b) if a.is_Number and b.is_Number else None
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
         return step(a - b) if argindex == 1 else step(b - a)
@@ -137,6 +145,10 @@ class maximum(sp.Function):
 
 class minimum(sp.Function):
     """min(a, b);  ∂/∂a = step(b-a), ∂/∂b = step(a-b)."""
+
+    @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+        return (a if a <= b else b) if a.is_Number and b.is_Number else None
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
@@ -151,6 +163,10 @@ LEAKY_SLOPE = sp.Rational(1, 100)  # PyTorch's default negative_slope
 
 class leaky_relu(sp.Function):
     """leaky_relu(z, α) = z for z>0, αz otherwise;  ∂/∂z = step(z) + α(1 - step(z))."""
+
+    @classmethod
+    def eval(cls, z: sp.Expr, alpha: sp.Expr) -> sp.Expr | None:
+        return (z if z > 0 else alpha * z) if z.is_Number and alpha.is_Number else None
 
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{leaky\_relu}\left(" + printer._print(self.args[0]) + r"\right)"
@@ -586,6 +602,13 @@ def symbols_for(name: str, shape: Shape, domain: str = "real") -> Value:
 def free_entries(value: Value) -> list[sp.Symbol]:
     """The entry symbols of a primary value, in row-major order."""
     return list(value) if isinstance(value, sp.MatrixBase) else [value]
+
+
+def exact_value(value: sp.Expr, digits: int = 30) -> float | None:
+    """A value with no free symbols to `digits` digits (no float noise: an exact zero is 0), or
+    None when SymPy cannot evaluate it to a number."""
+    number = rewrite_exp(value).evalf(digits)
+    return float(number) if number.is_Number and number.is_finite else None
 
 
 def rewrite_exp(expr: sp.Expr) -> sp.Expr:

@@ -25,8 +25,6 @@ def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None)
     """Boolean array: where the claim matches the truth (`slack`: extra absolute tolerance,
     broadcast against the arrays)."""
     scale = max(_finite_max(claim), _finite_max(truth))
-    if scale == 0.0:
-        return np.ones(truth.shape, bool)
     with np.errstate(all="ignore"):
         gap = np.abs(claim - truth)
         tolerance = np.maximum(RTOL * np.abs(truth), ATOL * scale)
@@ -35,6 +33,12 @@ def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None)
         # inf - inf is nan (never agrees); an infinite claim agrees only with the same infinity
         same_infinity = np.isinf(claim) & (claim == truth)
         return (np.isfinite(gap) & (gap <= tolerance)) | same_infinity
+
+
+def terms_slack(terms: np.ndarray) -> np.ndarray:
+    """The slack for expressions whose terms have these magnitudes; none where they overflow
+    (inf is never within inf of the truth)."""
+    return np.where(np.isfinite(terms), TERMS_RTOL * terms, 0.0)
 
 
 def close(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None) -> bool:

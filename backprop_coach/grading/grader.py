@@ -14,10 +14,12 @@ import numpy as np
 import sympy as sp
 
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
-from backprop_coach.expr.parse import parse
+from backprop_coach.expr.parse import GivenNumber, parse, parse_number
 from backprop_coach.expr.symbolic import (
     BuildLog,
+    Scope,
     build,
+    exact_value,
     free_entries,
     rewrite_exp,
     shape_of,
@@ -25,16 +27,17 @@ from backprop_coach.expr.symbolic import (
 )
 from backprop_coach.expr.tree import Call, Node, to_latex, to_text, walk
 from backprop_coach.grading.diagnosis import (
-    TERMS_RTOL,
     Finding,
     agree,
     close,
     constant_ratio,
     factor_relation,
     nice_number,
+    terms_slack,
     transposed,
 )
 from backprop_coach.grading.problem import Problem, Setting, build_setting, pretty
+from backprop_coach.grading.rounding import judge
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -133,11 +136,17 @@ def grade(
         return invalid(str(err), read_as)
     truth_v = setting.values(target, env, size)
     claim_v = setting.values(claim, env, size)
-    slack = None
+    slack, proved = None, False
     if claim_v.shape == truth_v.shape and not close(claim_v, truth_v):  # only then: it costs
-        terms = setting.magnitudes(target, env, size) + setting.magnitudes(claim, env, size)
-        # an overflowing or infinite claim has no slack: inf is never within inf of the truth
-        slack = np.where(np.isfinite(terms), TERMS_RTOL * terms, 0.0)
+        # the float noise of the truth's own terms (an exact zero that cancels terms of size 1)
+        truth_terms = setting.magnitudes(target, env, size)
+        slack = terms_slack(truth_terms)
+        if not close(claim_v, truth_v, slack) and reference is None:
+            # the claim's noise may only count when SymPy proves the claim equal: a claim must
+            # never widen its own tolerance (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is not x)
+            noisy = terms_slack(truth_terms + setting.magnitudes(claim, env, size))
+            if close(claim_v, truth_v, noisy) and _prove(setting, claim):
+                slack, proved = noisy, True
     finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
@@ -152,7 +161,7 @@ def grade(
     details.update(finding.extra)
     if finding.code is None:
         # a proof is of equality with the truth; against another reference the numbers decide
-        proved = reference is None and _prove(setting, claim)
+        proved = proved or (reference is None and _prove(setting, claim))
         details["method"] = "symbolic" if proved else "numeric"
         how = (
             "proved symbolically"
@@ -347,9 +356,6 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     point by the one rule for a learner's numbers (grading.rounding: correctly rounded to the
     digits given, at least 2 significant figures). A claim that is an expression of numbers and
     the point's names (`1/4`, `0.25*(1 - 0.25)`, `sigmoid(w*x)*x`) is compared exactly."""
-    from backprop_coach.expr.parse import parse_number
-    from backprop_coach.grading.rounding import decimals_for, judge
-
     try:
         setting = build_setting(problem)
     except ExprError as err:
@@ -367,55 +373,74 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
         return invalid(
             f"--at {extra[0]}: not a name of the problem (names: {', '.join(setting.primaries)})"
         )
-    env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
-    if setting.wrt_definition is not None:
-        env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]
-    truth = float(setting.values(setting.truth, env, 1)[0, 0, 0])
+    exact = _exact_point(setting, point)
+    truth_at = exact_value(setting.truth.xreplace(exact))  # type: ignore[union-attr]
+    noise = 0.0  # an exact value has no float error
+    if truth_at is None:  # SymPy cannot evaluate it: numpy, with the float noise of its terms
+        env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
+        if setting.wrt_definition is not None:
+            env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]
+        truth_at = float(setting.values(setting.truth, env, 1)[0, 0, 0])
+        noise = float(terms_slack(setting.magnitudes(setting.truth, env, 1))[0, 0, 0])
+    truth = truth_at
     if not np.isfinite(truth):
         return invalid("the gradient is undefined at that point", claim_text)
     what = f"∂L/∂{problem.wrt}"
     details: dict[str, object] = {"read_as": claim_text, "truth_value": truth, "points": 1}
     try:
         given = parse_number(claim_text, "--claim")
+        exact = False
     except ExprError:
-        return _check_exact_number(claim_text, point, truth, what, details)
-    shown = f"{truth:.{decimals_for(truth, max(given.figures, 4) + 1)}f}"
+        number = _exact_number(setting, claim_text, point)
+        if isinstance(number, Verdict):
+            return number
+        given, exact = GivenNumber(claim_text, Fraction(number), Fraction(0), 99), True
+    shown = f"{truth:.{max(min(given.figures, 9), 4) + 1}g}"
     try:
-        judged = judge(given, truth, what)
+        judged = judge(given, truth, what, noise)
     except ExprError as err:
         return invalid(str(err), claim_text)
     details["unit"] = float(given.unit)
     if judged.correct:
-        message = f"correct: {what} = {shown} at that point; {claim_text} is it correctly rounded"
+        how = "your expression is exactly it" if exact else f"{claim_text} is it correctly rounded"
+        message = f"correct: {what} = {shown} at that point; {how}"
         return Verdict(CORRECT, None, message, claim_text, str(truth), details)
+    mine = f"; your expression is {float(given.value):.10g}" if exact else ""
     return Verdict(
         INCORRECT,
         judged.code,
-        f"{judged.message} ({what} = {shown} at that point)",
+        f"{judged.message} ({what} = {shown} at that point{mine})",
         claim_text,
         str(truth),
         details,
     )
 
 
-def _check_exact_number(
-    claim_text: str, point: dict[str, Fraction], truth: float, what: str, details: dict[str, object]
-) -> Verdict:
-    """An exact numeric expression for --at, compared with the truth to float precision."""
-    from backprop_coach.expr.symbolic import Scope
-    from backprop_coach.grading.numeric import evaluate
+def _exact_point(setting: Setting, point: dict[str, Fraction]) -> dict[sp.Basic, sp.Expr]:
+    """Each primary symbol (and a let wrt's symbol) -> its exact value at the point."""
+    exact: dict[sp.Basic, sp.Expr] = {
+        setting.primaries[n]: sp.Rational(v.numerator, v.denominator) for n, v in point.items()
+    }
+    if setting.wrt_definition is not None:
+        exact[setting.wrt_value] = setting.wrt_definition.xreplace(exact)  # type: ignore[union-attr]
+    return exact
 
-    values = {n: sp.Rational(v.numerator, v.denominator) for n, v in point.items()}
+
+def _exact_number(setting: Setting, claim_text: str, point: dict[str, Fraction]) -> float | Verdict:
+    """The value of an exact expression of numbers, the point's names and the lets at the point
+    (`sigmoid(0.5)^2*(1 - sigmoid(0.5))`, `(a - y)*a*(1 - a)*x`), or an invalid verdict."""
+    exact = _exact_point(setting, point)
+    values = {name: value.xreplace(exact) for name, value in setting.scope.values.items()}
     try:
-        value = build(parse(claim_text, fmt="auto").tree, Scope(values))
+        value = build(parse(claim_text).tree, Scope(values))
     except ExprError as err:
-        return invalid(f"--claim with --at is a number or an expression of numbers: {err}")
+        return invalid(
+            f"--claim with --at is a number, or an expression of numbers and names: {err}",
+            claim_text,
+        )
     if isinstance(value, sp.MatrixBase):
         return invalid("--at checks one number; the claim is a matrix", claim_text)
-    number = float(evaluate(value, {}, 1)[0])  # only numbers are left: the point is exact
-    if abs(number - truth) <= 1e-9 * abs(truth) + 1e-12:
-        message = f"correct: {what} = {truth:.10g} at that point, exactly as your expression"
-        return Verdict(CORRECT, None, message, claim_text, str(truth), details)
-    code = "sign_flip" if abs(number + truth) <= 1e-9 * abs(truth) + 1e-12 else "wrong"
-    message = f"{'sign flipped' if code == 'sign_flip' else 'wrong'}: your expression is {number:.10g}, {what} = {truth:.10g} at that point"
-    return Verdict(INCORRECT, code, message, claim_text, str(truth), details)
+    number = exact_value(value)
+    if number is None:
+        return invalid("the claim is not a real number at that point", claim_text)
+    return number

@@ -17,7 +17,7 @@ from backprop_coach.expr.parse import parse, parse_number, parse_quantity_claim
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
 from backprop_coach.grading.problem import Problem, Setting, build_setting
-from backprop_coach.grading.rounding import TooFewFigures, decimals_for, judge
+from backprop_coach.grading.rounding import decimals_for, judge
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"
@@ -100,13 +100,8 @@ def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:
     spec = question.numeric
     try:
         given = parse_number(answer, "answer")
-        if given.value != 0 and given.figures < spec.figures:
-            raise TooFewFigures(
-                f"give {spec.figures} significant figures (you gave {given.figures}); round only "
-                "at the end"
-            )
         _, truth, law = numeric_truth(spec, seed)
-        judged = judge(given, truth, spec.ask)
+        judged = judge(given, truth, spec.ask, figures=spec.figures)
     except ExprError as err:
         return invalid(str(err), answer)
     details: dict[str, Any] = {"read_as": answer, "truth_value": truth, "formula": law}

@@ -3,8 +3,10 @@
 A number is right when it is the truth correctly rounded to the digits given: within half a unit
 of its last digit (plus a slack for float error). It must carry at least MIN_FIGURES significant
 figures of a non-zero truth, so that `0.2` cannot pass for 0.1463; fewer is refused (TooFewFigures,
-an input error: exit 2, no quiz attempt used). `0` means exactly zero. A value off by a unit or
-two in the last digit, a truncated one included, is `rounding`: close, but not right.
+an input error: exit 2, no quiz attempt used), unless the number is the truth exactly (0.5 for
+0.5). `0` means exactly zero: the truth must be zero to within the float error of computing it,
+never within a fixed absolute floor. A value off by a unit or two in the last digit, a truncated
+one included, is `rounding`: close, but not right.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from backprop_coach.expr.errors import SpecError
 from backprop_coach.expr.parse import GivenNumber
 
 MIN_FIGURES = 2
-ZERO = 1e-12  # |truth| below this is zero (float noise of an exact zero)
+RELATIVE_SLACK = 1e-9  # float error in the computed truth, relative to it
 
 
 class TooFewFigures(SpecError):
@@ -32,31 +34,37 @@ class NumberJudgement:
     message: str
 
 
-def _slack(truth: float) -> float:
-    return 1e-9 * abs(truth) + 1e-15
-
-
-def judge(given: GivenNumber, truth: float, what: str = "it") -> NumberJudgement:
-    """Judge `given` against `truth`. Raises TooFewFigures for a non-zero number with fewer than
-    MIN_FIGURES significant figures."""
+def judge(
+    given: GivenNumber,
+    truth: float,
+    what: str = "it",
+    noise: float = 0.0,
+    figures: int = MIN_FIGURES,
+) -> NumberJudgement:
+    """Judge `given` against `truth`, which is known to within `noise` (the float error of
+    computing it; 0 for the engine's exact zeros). A number that is the truth exactly (0.5 for
+    0.5) is right whatever its figures. Raises TooFewFigures for any other number with fewer
+    than `figures` significant figures."""
     value = float(given.value)
-    if given.value == 0:
-        if abs(truth) <= ZERO:
-            return NumberJudgement(True, None, f"right: {what} is exactly 0")
+    slack = RELATIVE_SLACK * abs(truth) + noise
+    if abs(value - truth) <= slack:
+        return NumberJudgement(True, None, f"right: {what} is exactly {given.text}")
+    if given.value == 0:  # 0 claims exactly zero
         return NumberJudgement(False, "wrong", f"{what} is not 0")
-    if given.figures < MIN_FIGURES:
+    if given.figures < figures:
         raise TooFewFigures(
-            f"{given.text} has {given.figures} significant figure; give at least {MIN_FIGURES} "
-            "(for example 0.15 or 0.146 rather than 0.1), so the number shows what you computed"
+            f"{given.text} has {given.figures} significant figure"
+            f"{'s' if given.figures > 1 else ''}; give at least {figures} (for example 0.146 "
+            "rather than 0.1), so the number shows what you computed"
         )
-    half = float(given.unit) / 2 + _slack(truth)
+    half = float(given.unit) / 2 + slack
     if abs(value - truth) <= half:
         return NumberJudgement(True, None, f"right: {what} to the digits given")
     if abs(value + truth) <= half:
         return NumberJudgement(False, "sign_flip", f"sign flipped: {what} has the opposite sign")
-    unit = float(given.unit)
-    rounded = round(truth / unit) * unit
-    if abs(value - rounded) <= 2 * unit + _slack(truth):
+    unit = float(given.unit)  # 0 for an exact expression: no digits to round
+    rounded = round(truth / unit) * unit if unit else truth
+    if unit and abs(value - rounded) <= 2 * unit + slack:
         truncated = abs(value) < abs(truth) and abs(value - truth) < unit and value * truth > 0
         hint = (
             "round rather than truncate: the next digit rounds the last one up"
