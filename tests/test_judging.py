@@ -4,9 +4,12 @@ identities every course proves (Σ softmax = 1, so its gradient is zero)."""
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 
-from backprop_coach.grading.grader import check
+from backprop_coach.grading.grader import check, check_number
 from backprop_coach.grading.problem import Problem
 
 SOFTMAX_SUM = Problem("sum(softmax(z))", "z", (), {"z": (3, 1)})
@@ -126,3 +129,47 @@ def test_a_domain_hint_only_for_a_simplification() -> None:
     assert check(problem, "(a - y)*a*(1 - a)*sum(x)").diagnosis == "wrong"
     l1 = check(Problem("(w*x - y)^2/2 + λ*abs(w)", "w"), "(w*x - y)*x + λ")
     assert l1.diagnosis == "domain" and "--domain w=positive" in l1.message
+
+
+def test_an_undefined_claim_is_wrong_even_where_the_truth_is_zero() -> None:
+    problem = Problem("step(w) + x", "w")  # ∂/∂w = 0 almost everywhere
+    assert check(problem, "0").verdict == "correct"
+    for claim in ("1/0", "0/0", "log(0)", "-log(0)"):
+        assert check(problem, claim).verdict == "incorrect", claim
+
+
+def test_a_claim_never_widens_its_own_tolerance() -> None:
+    """Terms that cancel inside the claim (1e8 of them) must not buy it a slack of 1e-2."""
+    problem = Problem("x^2/2", "x")
+    assert check(problem, "x + 0.001 + 1e8*(x+1)^2 - 1e8*(x^2+2x+1)").verdict == "incorrect"
+    assert (
+        check(problem, "x + 1 + exp(40*x)*(1-x) + exp(40*x)*x - exp(40*x)").verdict == "incorrect"
+    )
+    # a claim that is exactly the truth but noisy in floats is proved and accepted
+    zero = Problem("sum(softmax(z))", "z", (), {"z": (3, 1)})
+    assert check(zero, "softmax(z) - softmax(z)*sum(softmax(z))").verdict == "correct"
+
+
+def test_numbers_at_tiny_truths_are_judged_exactly() -> None:
+    """σ'(30) = 9.3576e-14 by hand: no absolute floor may swallow it."""
+    problem = Problem("sigmoid(w)", "w")
+    at30 = {"w": Fraction(30)}
+    e = math.exp(-30)  # σ(1 − σ) = e/(1 + e)², without 1 − σ's cancellation
+    assert f"{e / (1 + e) ** 2:.4e}" == "9.3576e-14"
+    assert check_number(problem, "2*exp(-30)", at30).verdict == "incorrect"  # a factor of 2
+    assert check_number(problem, "-sigmoid(30)*(1 - sigmoid(30))", at30).diagnosis == "sign_flip"
+    assert check_number(problem, "0", at30).verdict == "incorrect"
+    assert check_number(problem, "9.358e-14", at30).verdict == "correct"
+    at33 = {"w": Fraction(33)}
+    assert check_number(problem, "4.0e-15", at33).verdict == "incorrect"  # 4.66e-15
+    assert check_number(problem, "4.7e-15", at33).verdict == "correct"
+
+
+def test_an_exact_value_is_right_whatever_its_figures() -> None:
+    assert check_number(Problem("w^2/2", "w"), "0.5", {"w": Fraction(1, 2)}).verdict == "correct"
+    assert check_number(Problem("x", "x"), "1", {"x": Fraction(1, 2)}).verdict == "correct"
+    assert check_number(Problem("w^2/2", "w"), "0.6", {"w": Fraction(1, 2)}).verdict == "invalid"
+    neuron = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    point = {"w": Fraction(1, 2), "x": Fraction(1), "b": Fraction(0), "y": Fraction(0)}
+    assert check_number(neuron, "(a - y)*a*(1 - a)*x", point).verdict == "correct"  # with lets
+    assert check_number(neuron, "1.5e999", point).verdict == "invalid"

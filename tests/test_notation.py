@@ -254,7 +254,7 @@ def test_axis_sums_keep_dimensions_as_numpy() -> None:
         with pytest.raises(ParseError, match="the axis is 0"):
             parse(bad)
     with pytest.raises(ParseError, match="takes no axis"):
-        parse("softmax(M, axis=0)")
+        parse("exp(M, axis=0)")
 
 
 # -- 5. broadcasting --------------------------------------------------------------------------
@@ -462,3 +462,45 @@ def test_the_ambiguous_caret_t_keeps_its_brackets() -> None:
     scope = scope_of({"z": (3, 1), "y": (3, 1)}, scalars=("T",))
     with pytest.raises(NameError_, match=re.escape("write (z - y).T")):
         read("(z - y)^T", scope)
+
+
+def test_softmax_and_logsumexp_along_an_axis_match_numpy() -> None:
+    shapes = {"Z": (4, 3)}
+    scope = scope_of(shapes)
+    Z = RNG.normal(size=(4, 3))
+    draws = {"Z": Z}
+    rows = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    cols = np.exp(Z) / np.exp(Z).sum(axis=0, keepdims=True)
+    oracle = {
+        "softmax(Z, axis=1)": rows,
+        "softmax(Z, axis=0)": cols,
+        "log_softmax(Z, axis=-1)": np.log(rows),
+        "logsumexp(Z, axis=1)": np.log(np.exp(Z).sum(axis=1, keepdims=True)),
+        "logsumexp(Z, 0)": np.log(np.exp(Z).sum(axis=0, keepdims=True)),
+    }
+    for text, expected in oracle.items():
+        got = numbers(read(text, scope)[1], scope, draws)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=text)
+    with pytest.raises(ShapeError, match=r"softmax\(Z, axis=1\)"):
+        read("softmax(Z)", scope)
+
+
+def test_row_layout_softmax_cross_entropy() -> None:
+    """∂/∂W of the mean cross-entropy of softmax(XW) over a batch of one-hot rows: Xᵀ(P − Y)/N."""
+    shapes = {"X": (4, 3), "W": (3, 2), "Y": (4, 2)}
+    problem = Problem("-sum(Y*log(softmax(X@W, axis=1)))/4", "W", (), shapes, {"Y": "onehot_rows"})
+    assert check(problem, "X^T (softmax(X W, axis=1) - Y)/4").verdict == "correct"
+    assert check(problem, "X^T (softmax(X W, axis=1) - Y)").diagnosis == "constant_factor"
+
+
+def test_a_product_that_conforms_neither_way_asks_about_a_transpose() -> None:
+    shapes = {"W": (2, 3), "X": (3, 4), "Y": (2, 4)}
+    problem = Problem("sum((A - Y)^2)/2", "X", (("A", "W@X"),), shapes)
+    verdict = check(problem, "(A - Y) W^T")
+    assert verdict.diagnosis == "shape_error" and "is a transpose missing?" in verdict.message
+    assert not verdict.details["implicit"]  # the echo cannot show a reading it never took
+
+
+def test_two_names_written_together_get_a_hint() -> None:
+    verdict = check(Problem(ROW_LOSS, "W", (), ROW), r"X^{T}\left(XW+b-Y\right)")
+    assert verdict.verdict == "invalid" and "write X W" in verdict.message

@@ -195,7 +195,7 @@ def test_specs() -> None:
         (parse_shape, "W=2y3", "expected ROWSxCOLS"),
         (parse_shape, "W=100x100", "limit"),
         (parse_shape, "W=0x3", "at least 1"),
-        (parse_domain, "y=integer", "known: real, positive, unit, onehot, simplex"),
+        (parse_domain, "y=integer", "known: real, onehot, simplex, onehot_rows, simplex_rows, binary, positive, unit"),
         (split_let, "z", "NAME=VALUE"),
         (split_let, "sigmoid=x", "function name"),
         (split_let, "2z=x", "is not a name"),

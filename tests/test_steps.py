@@ -149,3 +149,26 @@ def test_the_summary_agrees_with_the_table(runner: CliRunner, tmp_path: Path) ->
     assert result.exit_code == 2
     assert "every step is correct" not in result.output
     assert "could not read step 2" in result.output
+
+
+def test_a_correction_is_not_a_new_error(runner: CliRunner, tmp_path: Path) -> None:
+    text = "dL/dw = 2*(a - y)*a*(1 - a)*x\n= (a - y)*a*(1 - a)*x\n"
+    report = check_steps(NEURON, text, wrt_given=False)
+    assert [s.correct for s in report.steps] == [False, True]
+    assert report.steps[1].diagnosis is None  # right again: nothing new to blame
+    path = tmp_path / "steps.txt"
+    path.write_text(text)
+    result = runner.invoke(app, ["check", "--steps", str(path), *NEURON_SPECS])
+    assert "new errors" not in result.output
+
+
+def test_steps_refuses_a_claim_beside_it_and_says_when_a_file_is_missing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text("dL/dw = (a - y)*x\n")
+    both = runner.invoke(app, ["check", "--steps", str(path), "--claim", "x", *NEURON_SPECS])
+    assert both.exit_code == 2 and "leave out --claim" in both.output
+    missing = runner.invoke(app, ["check", "--steps", str(tmp_path / "no.txt"), *NEURON_SPECS])
+    assert missing.exit_code == 2 and "no such file or directory" in missing.output
+    assert "Errno" not in missing.output

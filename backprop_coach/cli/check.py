@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backprop_coach.cli.output import emit_json, fail, show
+from backprop_coach.cli.output import emit_json, fail, read_text, show
 
 EPILOG = """\
 **Examples**
@@ -81,8 +81,9 @@ def check(
         typer.Option(
             "--domain",
             metavar="NAME=KIND",
-            help="Where to sample NAME=KIND: real, positive, unit, onehot, simplex (per column, "
-            "or along a 1xC row), onehot_rows, simplex_rows (per row: the batch-first layout).",
+            help="Where to sample NAME=KIND: real, positive, unit, binary (0/1 entries), onehot, "
+            "simplex (per column, or along a 1xC row), onehot_rows, simplex_rows (per row: the "
+            "batch-first layout).",
         ),
     ] = None,
     at: Annotated[
@@ -148,6 +149,8 @@ def check(
         _batch(batch, timeout)
         return
     if steps is not None:
+        if claim is not None or at:
+            fail("--steps checks the derivation in FILE: leave out --claim and --at")
         _steps(
             steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format
         )
@@ -228,11 +231,7 @@ def _batch(path: Path, timeout: float) -> None:
 
     from backprop_coach.grading.service import check_batch
 
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        fail(f"cannot read {path}: {err}")
-        return
+    lines = read_text(path).splitlines()
     try:
         for result in check_batch(enumerate(lines, start=1), timeout):
             emit_json(result)
@@ -261,11 +260,7 @@ def _steps(
     from backprop_coach.grading.service import run
     from backprop_coach.grading.steps import StepsReport, check_steps
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        fail(f"cannot read {path}: {err}")
-        return
+    text = read_text(path)
     if question_id is not None:
         from backprop_coach.cli.bank import find, load
 

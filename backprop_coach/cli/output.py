@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, RenderableType
@@ -38,3 +39,15 @@ def fail(message: str, code: int = 2) -> None:
 
     error_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file a command was given, or a clear error (exit 2): no such file, a
+    directory, no permission, not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"cannot read {path}: it is not UTF-8 text")
+    except OSError as err:
+        fail(f"cannot read {path}: {(err.strerror or str(err)).lower()}")
+    raise AssertionError("unreachable")  # fail() always exits

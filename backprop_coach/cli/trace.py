@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backprop_coach.cli.output import emit_json, fail, show
+from backprop_coach.cli.output import emit_json, fail, read_text, show
 
 STEPS = ("forward", "backward", "update")
 
@@ -148,10 +148,7 @@ def _sizes(text: str) -> list[int]:
 def _read_json(path: Path) -> Any:
     import json
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        fail(f"cannot read {path}: {err}")
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

@@ -66,11 +66,18 @@ FUNCTIONS: dict[str, FunctionInfo] = {
             "mean", (1, 2), "mean of all entries, or along an axis as sum", elementwise=False,
             keyword="axis",
         ),
-        FunctionInfo("softmax", (1, 1), "softmax of a vector (column or row)", elementwise=False),
         FunctionInfo(
-            "log_softmax", (1, 1), "v - logsumexp(v), of a vector", ("logsoftmax",), elementwise=False
+            "softmax", (1, 2), "of a vector; softmax(Z, axis=1) of each row, axis=0 of each column",
+            elementwise=False, keyword="axis",
         ),
-        FunctionInfo("logsumexp", (1, 1), "log(sum(exp(v)))", elementwise=False),
+        FunctionInfo(
+            "log_softmax", (1, 2), "v - logsumexp(v); with an axis as softmax", ("logsoftmax",),
+            elementwise=False, keyword="axis",
+        ),
+        FunctionInfo(
+            "logsumexp", (1, 2), "log(sum(exp(v))); with an axis as sum", elementwise=False,
+            keyword="axis",
+        ),
         FunctionInfo("norm", (1, 1), "Euclidean norm of a vector, Frobenius of a matrix", elementwise=False),
         FunctionInfo("trace", (1, 1), "sum of the diagonal of a square matrix; also tr", ("tr",), elementwise=False),
         FunctionInfo("dot", (2, 2), "dot product of two vectors of the same length", elementwise=False),

@@ -546,7 +546,10 @@ def parse(text: str, quantities: frozenset[str] | None = None, fmt: str = "auto"
 
 # -- specs: NAME=EXPR, NAME=RxC, NAME=KIND, NAME=VALUE ----------------------------------------
 
-DOMAINS = ("real", "positive", "unit", "onehot", "simplex", "onehot_rows", "simplex_rows")
+# real first; then the stricter ones, each special case before the more general one it is part of
+DOMAINS = (
+    "real", "onehot", "simplex", "onehot_rows", "simplex_rows", "binary", "positive", "unit",
+)  # fmt: skip
 
 
 def _split_spec(text: str, option: str, example: str) -> tuple[str, str]:

@@ -322,10 +322,25 @@ def _entries(x: Value) -> list[sp.Expr]:
 def _vector(func: str, x: Value) -> Value:
     if isinstance(x, sp.MatrixBase) and 1 not in x.shape:
         raise ShapeError(
-            f"{func} expects a vector (a column or a row), got {shape_text(x.shape)}; for a "
-            "batch, write it per example"
+            f"{func} of a {shape_text(x.shape)} matrix needs an axis: {func}(Z, axis=1) for each "
+            f"row (a batch in the row layout), {func}(Z, axis=0) for each column"
         )
     return x
+
+
+def _along(func: str, x: Value, axis: Value) -> Value:
+    """softmax, log_softmax or logsumexp of every column (axis 0) or row (axis 1) of x."""
+    if not isinstance(x, sp.MatrixBase):
+        return _call(func, [x], False)
+    if axis not in (0, 1):
+        raise ShapeError(f"{func}(Z, axis=...) takes axis 0 (each column) or 1 (each row)")
+    parts = [x[:, j] for j in range(x.cols)] if axis == 0 else [x[i, :] for i in range(x.rows)]
+    done = [_call(func, [sp.ImmutableMatrix(part)], False) for part in parts]
+    if func == "logsumexp":  # one number a column or row: a 1xC row or an Rx1 column
+        return sp.ImmutableMatrix(1, x.cols, done) if axis == 0 else sp.ImmutableMatrix(x.rows, 1, done)
+    if axis == 0:
+        return sp.ImmutableMatrix.hstack(*done)
+    return sp.ImmutableMatrix.vstack(*done)
 
 
 def _axis(func: str, x: Value, axis: Value) -> Value:
@@ -366,6 +381,8 @@ def _call(func: str, args: list[Value], prime: bool) -> Value:
         left, right = _entries(u), _entries(v)
         return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
     x = args[0]
+    if func in ("softmax", "log_softmax", "logsumexp") and len(args) == 2:
+        return _along(func, x, args[1])
     if func in ("sum", "mean"):
         if len(args) == 2:
             return _axis(func, x, args[1])
@@ -374,7 +391,7 @@ def _call(func: str, args: list[Value], prime: bool) -> Value:
     if func == "softmax":
         return _softmax(_vector(func, x))
     if func == "logsumexp":
-        return sp.log(sp.Add(*(sp.exp(v) for v in _entries(x))))
+        return sp.log(sp.Add(*(sp.exp(v) for v in _entries(_vector(func, x)))))
     if func == "log_softmax":
         x = _vector(func, x)
         if not isinstance(x, sp.MatrixBase):
@@ -432,6 +449,11 @@ class Scope:
         message = f"unknown name {node.id}; known: {known}"
         if node.id == "T":
             message += "; for a transpose write x.T or xᵀ (x^T transposes once: (x^T)^T)"
+        for cut in range(1, len(node.id)):  # XW: two names written together
+            left, right = node.id[:cut], node.id[cut:]
+            if self.resolve(left) is not None and self.resolve(right) is not None:
+                message += f"; for the product of {left} and {right} write {left} {right}"
+                break
         odd = lookalikes(node.id)
         if odd is not None:
             message += f" ({odd})"
@@ -483,7 +505,15 @@ def _product(op: str, a: Value, b: Value) -> tuple[str, Value]:
         return "@", _matmul(a, b)
     if op == "·" and _is_vector(a) and _is_vector(b) and len(a) == len(b):  # type: ignore[arg-type]
         return "dot", _dot(a, b)
-    return "*", elementwise(sp.Mul, a, b, what="multiply")
+    try:
+        return "*", elementwise(sp.Mul, a, b, what="multiply")
+    except ShapeError:
+        sa, sb = shape_text(shape_of(a)), shape_text(shape_of(b))
+        raise ShapeError(
+            f"{sa} and {sb} written side by side are neither a matrix product (the inner "
+            f"dimensions {sa.split('x')[1]} and {sb.split('x')[0]} differ) nor an elementwise "
+            "one (the shapes differ): is a transpose missing?"
+        ) from None
 
 
 _COMPARISON: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
@@ -581,6 +611,7 @@ ASSUMPTIONS = {
     "onehot": {"nonnegative": True},
     "simplex": {"positive": True},
     "onehot_rows": {"nonnegative": True},
+    "binary": {"nonnegative": True},
     "simplex_rows": {"positive": True},
 }
 

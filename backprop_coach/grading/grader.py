@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
-from backprop_coach.expr.parse import GivenNumber, parse, parse_number
+from backprop_coach.expr.parse import DOMAINS, GivenNumber, parse, parse_number
 from backprop_coach.expr.symbolic import (
     BuildLog,
     Scope,
@@ -102,6 +102,7 @@ def grade(
     try:
         claim = build(parsed.tree, setting.scope, log)
     except ShapeError as err:
+        details["implicit"] = False  # the failing product has no reading to show
         read_as = details["read_as"] = log.echo(parsed.tree)
         return Verdict(
             INCORRECT,
@@ -212,7 +213,7 @@ def _points(setting: Setting, seed: int) -> tuple[dict[sp.Symbol, np.ndarray], i
             return {s: v[keep] for s, v in env.items()}, len(keep)
     raise LimitError(
         f"the loss is undefined at almost every sampled point ({int(ok.sum())} of {tried} valid); "
-        "check the domains (--domain NAME=positive|unit|onehot|simplex|onehot_rows|simplex_rows)"
+        f"check the domains (--domain NAME={'|'.join(DOMAINS[1:])})"
     )
 
 

@@ -4,7 +4,7 @@ Real values are drawn from (-3, 3): wide enough to see both sides of relu and st
 that sigmoid(z) and 1 - sigmoid(-z) keep their precision and exp does not overflow. `onehot` and
 `simplex` make every column a one-hot or probability vector (a 1xC row: the row itself);
 `onehot_rows` and `simplex_rows` make every row one, for a batch of targets in the row
-(batch-first, PyTorch) layout.
+(batch-first, PyTorch) layout; `binary` makes every entry 0 or 1 on its own (a dropout mask).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.n
         return rng.uniform(0.1, REAL_RANGE, (size, rows, cols))
     if kind == "unit":
         return rng.uniform(0.02, 0.98, (size, rows, cols))
+    if kind == "binary":  # a mask: every entry 0 or 1 on its own (dropout keeps several units)
+        return rng.integers(0, 2, (size, rows, cols)).astype(float)
     if kind in ("onehot", "simplex", "onehot_rows", "simplex_rows"):
         # a distribution runs down each column (the column layout: one example a column), or
         # along each row for a 1xC row and for the _rows kinds (the batch-first layout)

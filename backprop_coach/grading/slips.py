@@ -17,14 +17,16 @@ import numpy as np
 import sympy as sp
 
 from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.parse import DOMAINS
 from backprop_coach.expr.symbolic import Value, build, shape_of
 from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Transpose, to_text
 from backprop_coach.grading.diagnosis import Finding, close
 from backprop_coach.grading.problem import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
-# a more general domain after its special case
-STRICTER = ("onehot", "simplex", "onehot_rows", "simplex_rows", "positive", "unit")
+# each special case before the more general one it is part of; binary (a mask) is no assumption
+# a learner simplifies with
+STRICTER = tuple(d for d in DOMAINS[1:] if d != "binary")
 DOMAIN_WORDS = {
     "onehot": "one-hot",
     "simplex": "a probability vector (entries positive, summing to 1)",
@@ -131,7 +133,7 @@ def _candidates(shape: tuple[int, int] | None) -> list[str]:
     if shape is None or max(shape) == 1:
         return ["positive", "unit"]
     if 1 in shape:  # a vector: its distribution runs along it
-        return ["onehot", "simplex", "positive", "unit"]
+        return [d for d in STRICTER if not d.endswith("_rows")]
     return list(STRICTER)
 
 

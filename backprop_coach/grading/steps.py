@@ -12,7 +12,7 @@ import sympy as sp
 
 from backprop_coach.expr.errors import ExprError, NameError_
 from backprop_coach.expr.parse import parse
-from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, symbols_for
+from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, shape_text, symbols_for
 from backprop_coach.expr.tree import Deriv
 from backprop_coach.grading.grader import LOSS_NAMES, grade
 from backprop_coach.grading.problem import (
@@ -163,7 +163,8 @@ class _Leibniz:
                 *den_shape, lambda i, j: sp.diff(value[i, j], symbol[i, j])
             ).xreplace(back)
         raise ExprError(
-            f"∂{num}/∂{den} is a Jacobian between shapes {num_shape} and {den_shape}; write the matrix form "
+            f"∂{num}/∂{den} is a Jacobian between shapes {shape_text(num_shape)} and "
+            f"{shape_text(den_shape)}; write the matrix form "
             "instead (e.g. δ @ x.T)",
             col,
         )
@@ -241,7 +242,7 @@ def _grade_step(
     else:
         against = grade(setting, step, quantities=quantities, reference=previous, fmt=fmt)
         follows = against.verdict == CORRECT
-    diagnosis = None if follows else against.diagnosis
+    diagnosis = None if follows or correct else against.diagnosis  # a correction is no new error
     if correct:
         message = "correct"
     elif follows:

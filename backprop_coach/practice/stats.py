@@ -21,6 +21,9 @@ HABITS = {
     "transposed": "transpose the gradient",
     "shape_mismatch": "give the wrong shape",
     "shape_error": "multiply non-conforming shapes",
+    "wrong_argument": "put one quantity in place of another",
+    "domain": "assume more about a quantity than the problem says",
+    "rounding": "truncate or round too early",
     "wrong": "give a different formula",
 }
 

@@ -124,7 +124,7 @@ def render_reveal(item: Item, reason: str) -> RenderableType:
         parts.append(
             Text.assemble(
                 ("answer  ", "dim"),
-                (f"{spec.ask} = {value:.4f}", "bold green"),
+                (f"{spec.ask} = {value:.{spec.figures + 1}g}", "bold green"),
                 (f"   from {law}", "dim"),
             )
         )
