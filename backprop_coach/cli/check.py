@@ -174,7 +174,9 @@ def check(
     try:
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
         point = once("--at", [parse_point(spec) for spec in at or []])
-        verdict = check_claim(problem, claim, point, timeout, fmt=input_format)
+        verdict = check_claim(
+            problem, claim, point, timeout, fmt=input_format, display=not json_output
+        )
     except ExprError as err:
         verdict = invalid(str(err), claim)
     except KeyboardInterrupt:

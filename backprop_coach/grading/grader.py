@@ -48,13 +48,16 @@ SYMBOLIC_MAX_OPS = 120
 LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
 
-def check(problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto") -> Verdict:
-    """Build the problem and grade one claim; bad input becomes an `invalid` verdict."""
+def check(
+    problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto", display: bool = True
+) -> Verdict:
+    """Build the problem and grade one claim; bad input becomes an `invalid` verdict. Without
+    `display` (batch mode prints JSON only) the pretty and LaTeX forms are not built."""
     try:
         setting = build_setting(problem)
     except ExprError as err:
         return invalid(f"problem: {err}")
-    return grade(setting, claim_text, seed, fmt=fmt)
+    return grade(setting, claim_text, seed, fmt=fmt, display=display)
 
 
 def grade(
@@ -66,6 +69,7 @@ def grade(
     reference: str | None = None,
     fmt: str = "auto",
     forbid: Collection[str] = (),
+    display: bool = True,
 ) -> Verdict:
     """Grade a claim against the setting's true gradient (or against `reference`, another
     expression, when given). `compare` maps labels to other expressions (known mistakes, a
@@ -91,7 +95,6 @@ def grade(
     log = BuildLog()
     details: dict[str, object] = {
         "implicit": parsed.implicit,
-        "truth_pretty": setting.truth_pretty,
         "wrt": setting.problem.wrt,
         "wrt_shape": shape_text(setting.wrt_shape),
         "notes": log.notes,
@@ -103,6 +106,8 @@ def grade(
         claim = build(parsed.tree, setting.scope, log)
     except ShapeError as err:
         details["implicit"] = False  # the failing product has no reading to show
+        if display:
+            details["truth_pretty"] = setting.truth_pretty
         read_as = details["read_as"] = log.echo(parsed.tree)
         return Verdict(
             INCORRECT,
@@ -115,11 +120,14 @@ def grade(
     except ExprError as err:
         return invalid(str(err), to_text(parsed.tree))
     read_as = details["read_as"] = log.echo(parsed.tree)
-    if not isinstance(claim, sp.MatrixBase):
-        details["claim_pretty"] = pretty(setting.display(claim))
-    matrices = bool(setting.problem.shapes)
-    details["claim_latex"] = to_latex(parsed.tree, r"\odot" if matrices else r"\cdot", log.readings)
-    details["truth_latex"] = setting.truth_latex
+    if display:  # the forms a person reads (SymPy printing is a third of a check's time)
+        details["truth_pretty"] = setting.truth_pretty
+        if not isinstance(claim, sp.MatrixBase):
+            details["claim_pretty"] = pretty(setting.display(claim))
+        matrices = bool(setting.problem.shapes)
+        elementwise = r"\odot" if matrices else r"\cdot"
+        details["claim_latex"] = to_latex(parsed.tree, elementwise, log.readings)
+        details["truth_latex"] = setting.truth_latex
     details["claim_shape"] = shape_text(shape_of(claim))
 
     target = setting.truth

@@ -88,8 +88,8 @@ class Setting:
     wrt_value: Value  # the symbols differentiated against
     wrt_definition: Value | None  # for a let wrt: its value in terms of primaries
     truth: Value
-    factors: list[Factor]
     let_trees: dict[str, Parsed]
+    loss_tree: Parsed
     # how the loss and each let were read (products, transposes explicit) and what was broadcast
     loss_read_as: str = ""
     lets_read_as: dict[str, str] = field(default_factory=dict)
@@ -98,6 +98,11 @@ class Setting:
     @property
     def wrt_shape(self) -> Shape:
         return shape_of(self.wrt_value)
+
+    @cached_property
+    def factors(self) -> list[Factor]:
+        """Factors a learner commonly drops or adds (built when a claim first needs them)."""
+        return _factors(self.loss_tree, self.let_trees, self.primaries, self.lets, self.scope)
 
     def describe_names(self) -> list[tuple[str, str, str]]:
         """(name, shape, domain or let definition) for every name in play."""
@@ -300,7 +305,6 @@ def build_setting(problem: Problem) -> Setting:
     else:
         truth = sp.diff(loss, wrt_value)
 
-    factors = _factors(loss_tree, let_trees, primaries, lets, scope)
     return Setting(
         problem,
         primaries,
@@ -310,8 +314,8 @@ def build_setting(problem: Problem) -> Setting:
         wrt_value,
         wrt_definition,
         truth,
-        factors,
         let_trees,
+        loss_tree,
         log.echo(loss_tree.tree),
         lets_read_as,
         log.notes,

@@ -43,14 +43,16 @@ def check_claim(
     timeout: float = DEFAULT_TIMEOUT,
     box: Sandbox | None = None,
     fmt: str = "auto",
+    display: bool = True,
 ) -> Verdict:
-    """Grade one claim (symbolic, or a number at one point when `at` is given)."""
+    """Grade one claim (symbolic, or a number at one point when `at` is given); `display`
+    builds the forms a person reads (not needed for JSON)."""
     own = box is None
     box = box or Sandbox()
     try:
         if at:
             return run(box, grader.check_number, (problem, claim, at), timeout)
-        return run(box, grader.check, (problem, claim, 0, fmt), timeout)
+        return run(box, grader.check, (problem, claim, 0, fmt, display), timeout)
     finally:
         if own:
             box.close()
@@ -103,7 +105,8 @@ def check_batch(
                 fmt = case.get("input_format", "auto")
                 if fmt not in ("auto", "plain", "latex"):
                     raise ValueError("field 'input_format' is auto, plain or latex")
-                verdict = check_claim(problem, _text(case, "claim"), point, timeout, box, fmt)
+                claim = _text(case, "claim")
+                verdict = check_claim(problem, claim, point, timeout, box, fmt, display=False)
             except (ValueError, ExprError) as err:
                 verdict = invalid(f"line {number}: {err}")
             yield {"id": case_id, **verdict.to_json()}
