@@ -171,6 +171,8 @@ FUNCTIONS_1 = {
     "π*x": lambda x: math.pi * x,
     "x*(1 + erf(x/sqrt(2)))/2": lambda x: x * (1 + np.vectorize(math.erf)(x / math.sqrt(2))) / 2,
     "log(cosh(x))": lambda x: np.log(np.cosh(x)),
+    "sech(x)^2": lambda x: 1 / np.cosh(x) ** 2,
+    "e^x + x*e": lambda x: np.exp(x) + x * math.e,
     "(x > 0)": lambda x: (x > 0).astype(float),
     "(x >= 0.5) + (x <= -0.5) + (x < 0)": lambda x: (
         (x >= 0.5).astype(float) + (x <= -0.5) + (x < 0)
