@@ -2,7 +2,7 @@
 
 All arrays are shaped (points, rows, cols). A point agrees when
 |claim - truth| <= max(RTOL * |truth|, ATOL * scale, slack), where scale is the largest magnitude
-seen anywhere in either array, and slack (from the grader) is TERMS_RTOL times the magnitude of
+of either array at that point (never over all points: exp(12z) + 1 is not exp(12z)), and slack (from the grader) is TERMS_RTOL times the magnitude of
 the terms that claim and truth add up at that point: a factor 1.000001 is rejected, 0 is not
 accepted for a tiny but nonzero truth, and the float noise of an exact zero that cancels terms of
 size 1 (∂/∂z Σ softmax(z) = 0) is accepted while a claim off by 1e-6 of those terms is not.
@@ -18,15 +18,15 @@ import numpy as np
 
 RTOL = 1e-8
 ATOL = 1e-12
-TERMS_RTOL = 1e-10  # float error of a sum is ~1e-16 of its terms; a real slip is far larger
+TERMS_RTOL = 1e-13  # float error of a sum is ~1e-16 of its terms, times a few; a slip is larger
 
 
 def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: where the claim matches the truth (`slack`: extra absolute tolerance,
     broadcast against the arrays)."""
-    scale = max(_finite_max(claim), _finite_max(truth))
     with np.errstate(all="ignore"):
         gap = np.abs(claim - truth)
+        scale = np.maximum(_point_max(claim), _point_max(truth))  # per point, never global
         tolerance = np.maximum(RTOL * np.abs(truth), ATOL * scale)
         if slack is not None:
             tolerance = np.maximum(tolerance, slack)
@@ -43,6 +43,12 @@ def terms_slack(terms: np.ndarray) -> np.ndarray:
 
 def close(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None) -> bool:
     return bool(np.all(agree(claim, truth, slack)))
+
+
+def _point_max(a: np.ndarray) -> np.ndarray:
+    """The largest finite magnitude at each point (axis 0), shaped to broadcast: (points, 1, 1)."""
+    finite = np.where(np.isfinite(a), np.abs(a), 0.0)
+    return finite.max(axis=(1, 2), keepdims=True) if a.ndim == 3 else finite
 
 
 def _finite_max(a: np.ndarray) -> float:
@@ -83,8 +89,10 @@ def constant_ratio(claim: np.ndarray, truth: np.ndarray) -> float | None:
     return None
 
 
-def transposed(claim: np.ndarray, truth: np.ndarray) -> bool:
-    return claim.shape[1:] == truth.shape[1:][::-1] and close(np.swapaxes(claim, 1, 2), truth)
+def transposed(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None) -> bool:
+    return claim.shape[1:] == truth.shape[1:][::-1] and close(
+        np.swapaxes(claim, 1, 2), truth, slack
+    )
 
 
 def factor_relation(

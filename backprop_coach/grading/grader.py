@@ -41,7 +41,7 @@ from backprop_coach.grading.rounding import judge
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
-POINTS = 24
+POINTS = 64  # enough that a wrong piece of a piecewise claim is almost never missed
 MIN_POINTS = 8
 SYMBOLIC_BUDGET = 0.25  # seconds
 SYMBOLIC_MAX_OPS = 120
@@ -146,11 +146,12 @@ def grade(
     truth_v = setting.values(target, env, size)
     claim_v = setting.values(claim, env, size)
     slack, proved = None, False
-    if claim_v.shape == truth_v.shape and not close(claim_v, truth_v):  # only then: it costs
+    same_shape = claim_v.shape == truth_v.shape
+    if not (same_shape and close(claim_v, truth_v)):  # only then: it costs
         # the float noise of the truth's own terms (an exact zero that cancels terms of size 1)
         truth_terms = setting.magnitudes(target, env, size)
         slack = terms_slack(truth_terms)
-        if not close(claim_v, truth_v, slack) and reference is None:
+        if same_shape and not close(claim_v, truth_v, slack) and reference is None:
             # the claim's noise may only count when SymPy proves the claim equal: a claim must
             # never widen its own tolerance (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is not x)
             noisy = terms_slack(truth_terms + setting.magnitudes(claim, env, size))
@@ -235,7 +236,7 @@ def _diagnose(
 ) -> Finding:
     wrt = setting.problem.wrt
     if claim.shape != truth.shape:
-        if transposed(claim, truth):
+        if transposed(claim, truth, slack):
             return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
         c_shape = shape_text(None if claim.shape[1:] == (1, 1) else claim.shape[1:])
         t_shape = shape_text(setting.wrt_shape)
@@ -247,7 +248,7 @@ def _diagnose(
         return Finding(None, "correct")
     if close(claim, -truth, slack):
         return Finding("sign_flip", "sign flipped: your claim is the negative of the true gradient")
-    if claim.shape[1] == claim.shape[2] and claim.shape[1] > 1 and transposed(claim, truth):
+    if claim.shape[1] == claim.shape[2] and claim.shape[1] > 1 and transposed(claim, truth, slack):
         return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
     k = constant_ratio(claim, truth)
     if k is not None and abs(k + 1.0) > 1e-9:

@@ -1,7 +1,8 @@
 """Where to sample each name: the domains of `--domain NAME=KIND`.
 
-Real values are drawn from (-3, 3): wide enough to see both sides of relu and step, narrow enough
-that sigmoid(z) and 1 - sigmoid(-z) keep their precision and exp does not overflow. `onehot` and
+Real values are drawn from (-3, 3), wide enough to see both sides of relu and step, narrow enough
+that sigmoid(z) and 1 - sigmoid(-z) keep their precision; a quarter of each name's draws come
+from (-8, 8), so that a threshold beyond 3 (Huber's δ = 4, clipping at 5) is crossed too. `positive` and `unit` likewise reach closer to their edges. `onehot` and
 `simplex` make every column a one-hot or probability vector (a 1xC row: the row itself);
 `onehot_rows` and `simplex_rows` make every row one, for a batch of targets in the row
 (batch-first, PyTorch) layout; `binary` makes every entry 0 or 1 on its own (a dropout mask).
@@ -14,17 +15,35 @@ import numpy as np
 from backprop_coach.expr.symbolic import Shape
 
 REAL_RANGE = 3.0
+WIDE_RANGE = 8.0  # one draw in four: thresholds beyond ±3 (Huber's δ, clipping) are seen too
+WIDE_SHARE = 0.25
+
+
+def _wide(
+    rng: np.random.Generator,
+    shape: tuple[int, int, int],
+    low: float,
+    high: float,
+    wide_low: float,
+    wide_high: float,
+) -> np.ndarray:
+    """Uniform in (low, high), with WIDE_SHARE of the points from (wide_low, wide_high)."""
+    draws = rng.uniform(low, high, shape)
+    wide = rng.uniform(wide_low, wide_high, shape)
+    return np.where(rng.uniform(0, 1, (shape[0], 1, 1)) < WIDE_SHARE, wide, draws)
 
 
 def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.ndarray:
     """`size` draws of a value of `shape`, as an array (size, rows, cols); scalars (size, 1, 1)."""
     rows, cols = shape or (1, 1)
     if kind == "real":
-        return rng.uniform(-REAL_RANGE, REAL_RANGE, (size, rows, cols))
-    if kind == "positive":
-        return rng.uniform(0.1, REAL_RANGE, (size, rows, cols))
+        return _wide(rng, (size, rows, cols), -REAL_RANGE, REAL_RANGE, -WIDE_RANGE, WIDE_RANGE)
+    if kind == "positive":  # the wide quarter log-uniform: small values as often as large ones
+        narrow = rng.uniform(0.1, REAL_RANGE, (size, rows, cols))
+        wide = np.exp(rng.uniform(np.log(0.001), np.log(WIDE_RANGE), (size, rows, cols)))
+        return np.where(rng.uniform(0, 1, (size, 1, 1)) < WIDE_SHARE, wide, narrow)
     if kind == "unit":
-        return rng.uniform(0.02, 0.98, (size, rows, cols))
+        return _wide(rng, (size, rows, cols), 0.02, 0.98, 0.001, 0.999)
     if kind == "binary":  # a mask: every entry 0 or 1 on its own (dropout keeps several units)
         return rng.integers(0, 2, (size, rows, cols)).astype(float)
     if kind in ("onehot", "simplex", "onehot_rows", "simplex_rows"):
@@ -32,12 +51,16 @@ def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.n
         # along each row for a 1xC row and for the _rows kinds (the batch-first layout)
         along_rows = kind.endswith("_rows") or (rows == 1 and cols > 1)
         if along_rows:
-            return np.swapaxes(_distributions(kind.removesuffix("_rows"), cols, rows, size, rng), 1, 2)
+            return np.swapaxes(
+                _distributions(kind.removesuffix("_rows"), cols, rows, size, rng), 1, 2
+            )
         return _distributions(kind, rows, cols, size, rng)
     raise ValueError(f"unknown domain {kind}")
 
 
-def _distributions(kind: str, n: int, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def _distributions(
+    kind: str, n: int, count: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
     """`count` one-hot or probability vectors of length n, as columns: (size, n, count). A
     length-1 "distribution" is a 0/1 label (onehot) or a probability (simplex)."""
     if n == 1:

@@ -19,11 +19,12 @@ import sympy as sp
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import DOMAINS
 from backprop_coach.expr.symbolic import Value, build, shape_of
-from backprop_coach.expr.tree import BinOp, Call, Name, Neg, Node, Transpose, to_text
+from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
 from backprop_coach.grading.diagnosis import Finding, close
 from backprop_coach.grading.problem import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
+MASKS = ("step", "sign")
 # each special case before the more general one it is part of; binary (a mask) is no assumption
 # a learner simplifies with
 STRICTER = tuple(d for d in DOMAINS[1:] if d != "binary")
@@ -38,7 +39,9 @@ DOMAIN_WORDS = {
 
 
 def _occurrences(tree: Node) -> list[tuple[Name, Call | None]]:
-    """Every name in the tree, in order, with the call it is an argument of (if any)."""
+    """Every name in the tree, in order, with the call it is an argument of (if any). Names
+    inside a mask (a comparison, step, sign) are left out: swapping one there can make the mask
+    constant at every sample point, which is no slip a learner makes."""
     found: list[tuple[Name, Call | None]] = []
 
     def visit(node: Node, call: Call | None) -> None:
@@ -47,12 +50,14 @@ def _occurrences(tree: Node) -> list[tuple[Name, Call | None]]:
                 found.append((node, call))
             case Neg(operand) | Transpose(operand):
                 visit(operand, call)
-            case BinOp(_, left, right):
-                visit(left, call)
-                visit(right, call)
-            case Call(_, args, _):
-                for arg in args:
-                    visit(arg, node)
+            case BinOp(op, left, right):
+                if op not in COMPARISONS:
+                    visit(left, call)
+                    visit(right, call)
+            case Call(func, args, _):
+                if func not in MASKS:
+                    for arg in args:
+                        visit(arg, node)
 
     visit(tree, None)
     return found
@@ -156,7 +161,9 @@ def domain_hint(setting: Setting, claim: Value, target: Value, seed: int) -> Fin
             continue
         shape = shape_of(value)
         works = []
-        for kind in _candidates(shape):
+        # about the variable differentiated, only its sign is a usual assumption (L1's sign(w))
+        kinds = ["positive"] if name == setting.problem.wrt else _candidates(shape)
+        for kind in kinds:
             env = setting.draw(size, rng, {name: kind})
             truth = setting.values(target, env, size)
             mine = setting.values(claim, env, size)
