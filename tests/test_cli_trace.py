@@ -148,3 +148,11 @@ def test_batch_bias_gradients_are_one_number_per_unit(runner: CliRunner, tmp_pat
     given = "[" + ", ".join(f"{v:.4f}" for v in db2) + "]"
     check = runner.invoke(app, ["trace", "--net", str(path), "--check", f"db2={given}"])
     assert check.exit_code == 0, check.output
+
+
+def test_a_ragged_list_is_a_clear_wrong_answer(runner: CliRunner, net_file: Path) -> None:
+    result = runner.invoke(
+        app, ["trace", "--net", str(net_file), "--json", "--check", "dW2=[[0.08, 0.08], [-0.02]]"]
+    )
+    assert result.exit_code == 1
+    assert "different lengths" in json.loads(result.output)["checks"][0]["message"]

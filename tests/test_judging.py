@@ -173,3 +173,53 @@ def test_an_exact_value_is_right_whatever_its_figures() -> None:
     point = {"w": Fraction(1, 2), "x": Fraction(1), "b": Fraction(0), "y": Fraction(0)}
     assert check_number(neuron, "(a - y)*a*(1 - a)*x", point).verdict == "correct"  # with lets
     assert check_number(neuron, "1.5e999", point).verdict == "invalid"
+
+
+def test_claims_wrong_only_where_few_points_fall_are_caught() -> None:
+    """From an adversarial session: each claim below is wrong on an interval or beyond ±3."""
+    z2 = Problem("z^2/2", "z")
+    for claim in ("z + (z > -0.4)*(z < 0.2)", "min(z, 3)", "z + step(z - 3.5)"):
+        assert check(z2, claim).verdict == "incorrect", claim
+    huber = Problem("(z^2/2)*(abs(z) <= 4) + (4*abs(z) - 8)*(abs(z) > 4)", "z")  # δ = 4
+    assert check(huber, "z").verdict == "incorrect"
+    assert check(huber, "z*(abs(z) <= 4) + 4*sign(z)*(abs(z) > 4)").verdict == "correct"
+    clip = Problem("min(max(z, -5), 5)^2/2", "z")
+    assert check(clip, "z").verdict == "incorrect"
+    assert check(clip, "z*(abs(z) < 5)").verdict == "correct"
+    log = Problem("log(x)", "x", (), {}, {"x": "positive"})
+    assert check(log, "1/max(x, 0.1)").verdict == "incorrect"
+    assert check(log, "1/x").verdict == "correct"
+
+
+def test_the_absolute_tolerance_is_per_point() -> None:
+    assert check(Problem("exp(12*z)/12", "z"), "exp(12*z) + 1").verdict == "incorrect"
+    assert check(Problem("z^20/20", "z"), "z^19 + 0.0005").verdict == "incorrect"
+
+
+def test_large_cancelling_terms_in_the_truth_buy_no_slack_for_zero() -> None:
+    problem = Problem("(sigmoid(z) + 1e10)^2/2 - 1e10*sigmoid(z)", "z")  # truth σ(z)σ'(z)
+    assert check(problem, "0").verdict == "incorrect"
+    assert check(problem, "sigmoid(z)*sigmoid'(z)").verdict == "correct"
+
+
+def test_a_right_claim_that_overflows_in_floats_is_proved() -> None:
+    problem = Problem("softplus(300*z)", "z")
+    assert check(problem, "300*exp(300*z)/(1 + exp(300*z))").verdict == "correct"
+    assert check(problem, "300*exp(300*z)/(2 + exp(300*z))").verdict == "incorrect"
+
+
+def test_numbers_have_no_generous_relative_slack() -> None:
+    square = Problem("w^2/2", "w")
+    assert check_number(square, "1000000000999", {"w": Fraction(10**12)}).verdict == "incorrect"
+    near_one = {"w": Fraction("1.0000000004")}
+    assert check_number(square, "1.0000000014", near_one).verdict == "incorrect"
+    assert check_number(square, "1.0000000004", near_one).verdict == "correct"
+    assert check_number(square, "1 + 1/10^10", {"w": Fraction(1)}).verdict == "incorrect"
+
+
+def test_an_exact_kink_is_judged_at_the_kink() -> None:
+    """tanh² + sech² = 1, so the argument of relu is exactly 0 and relu' = step(0) = 0."""
+    problem = Problem("relu(x*(tanh(w)^2 + sech(w)^2) - 1)", "x")
+    point = {"w": Fraction(1, 2), "x": Fraction(1)}
+    assert check_number(problem, "0", point).verdict == "correct"
+    assert check_number(problem, "1", point).verdict == "incorrect"

@@ -106,7 +106,7 @@ def test_command_json_and_exit_codes(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert set(data) == {"steps", "first_wrong_step", "invalid_steps"}
+    assert set(data) == {"steps", "first_wrong_step", "invalid_steps", "unfinished"}
     assert data["first_wrong_step"] == 2 and data["invalid_steps"] == []
     assert set(data["steps"][0]) == {"step", "text", "correct", "follows", "diagnosis"}
     path.write_text(ALL_RIGHT)
@@ -172,3 +172,10 @@ def test_steps_refuses_a_claim_beside_it_and_says_when_a_file_is_missing(
     missing = runner.invoke(app, ["check", "--steps", str(tmp_path / "no.txt"), *NEURON_SPECS])
     assert missing.exit_code == 2 and "no such file or directory" in missing.output
     assert "Errno" not in missing.output
+
+
+def test_a_derivation_that_stops_at_leibniz_terms_is_unfinished() -> None:
+    report = check_steps(NEURON, "dL/dw = dL/da * da/dz * dz/dw\n", wrt_given=False)
+    assert report.steps[0].correct and report.unfinished
+    assert report.exit_code == 1
+    assert check_steps(NEURON, ALL_RIGHT, wrt_given=False).exit_code == 0

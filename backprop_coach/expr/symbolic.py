@@ -82,6 +82,14 @@ class step(sp.Function):
             return sp.Integer(1 if z > 0 else 0)
         return None
 
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        """Evaluated to `prec` bits, an argument that is zero up to the evaluation's own noise
+        (tanh(1/2)² + sech(1/2)² − 1 gives 1e-31, not 0) is zero: the step is 0 there."""
+        z = self.args[0].evalf(prec)
+        if not z.is_Number:
+            return None
+        return sp.Integer(1 if z > sp.Float(2) ** (-prec // 2) else 0)
+
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{step}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex

@@ -155,8 +155,11 @@ def grade(
             # the claim's noise may only count when SymPy proves the claim equal: a claim must
             # never widen its own tolerance (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is not x)
             noisy = terms_slack(truth_terms + setting.magnitudes(claim, env, size))
-            if close(claim_v, truth_v, noisy) and _prove(setting, claim):
+            # a claim that overflows in floats (exp(300z)/(1 + exp(300z))) may still be exact
+            overflows = not np.isfinite(claim_v).all()
+            if (overflows or close(claim_v, truth_v, noisy)) and _prove(setting, claim):
                 slack, proved = noisy, True
+                claim_v = truth_v  # proved equal: its float overflow is no difference
     finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
@@ -415,7 +418,7 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
         how = "your expression is exactly it" if exact else f"{claim_text} is it correctly rounded"
         message = f"correct: {what} = {shown} at that point; {how}"
         return Verdict(CORRECT, None, message, claim_text, str(truth), details)
-    mine = f"; your expression is {float(given.value):.10g}" if exact else ""
+    mine = f"; your expression is {float(given.value):.15g}" if exact else ""
     return Verdict(
         INCORRECT,
         judged.code,

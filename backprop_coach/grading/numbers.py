@@ -39,10 +39,14 @@ def _flatten(value: Numbers) -> list[GivenNumber] | None:
     return out
 
 
-def _shape(value: Numbers) -> tuple[int, ...]:
+def _shape(value: Numbers) -> tuple[int, ...] | None:
+    """The nested list's shape, or None when it is ragged ([[1, 2], [3]])."""
     if isinstance(value, GivenNumber):
         return ()
-    return (len(value), *(_shape(value[0]) if value else ()))
+    inner = {_shape(item) for item in value}
+    if len(inner) > 1 or None in inner:
+        return None
+    return (len(value), *(inner.pop() if inner else ()))
 
 
 def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
@@ -68,10 +72,11 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
             )
         numbers = [claim.value]
     else:
-        if _shape(claim.value) != expected.shape:
-            return result(
-                False, f"{name} has shape {expected.shape}, you gave {_shape(claim.value)}"
-            )
+        given_shape = _shape(claim.value)
+        if given_shape is None:
+            return result(False, f"the rows of your {name} have different lengths")
+        if given_shape != expected.shape:
+            return result(False, f"{name} has shape {expected.shape}, you gave {given_shape}")
         numbers = flat
     truths = expected.reshape(-1)
     judged = [

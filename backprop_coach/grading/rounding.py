@@ -17,7 +17,7 @@ from backprop_coach.expr.errors import SpecError
 from backprop_coach.expr.parse import GivenNumber
 
 MIN_FIGURES = 2
-RELATIVE_SLACK = 1e-9  # float error in the computed truth, relative to it
+RELATIVE_SLACK = 1e-12  # float error in a truth computed in float64, relative to it
 
 
 class TooFewFigures(SpecError):
@@ -38,19 +38,21 @@ def judge(
     given: GivenNumber,
     truth: float,
     what: str = "it",
-    noise: float = 0.0,
+    noise: float | None = None,
     figures: int = MIN_FIGURES,
 ) -> NumberJudgement:
-    """Judge `given` against `truth`, which is known to within `noise` (the float error of
-    computing it; 0 for the engine's exact zeros). A number that is the truth exactly (0.5 for
-    0.5) is right whatever its figures. Raises TooFewFigures for any other number with fewer
-    than `figures` significant figures."""
+    """Judge `given` against `truth`, which is known to within `noise` (absolute; None: a
+    float64 result, good to RELATIVE_SLACK of itself; 0.0: exact). A number that is the truth
+    exactly (0.5 for 0.5) is right whatever its figures. Raises TooFewFigures for any other
+    number with fewer than `figures` significant figures."""
     value = float(given.value)
-    slack = RELATIVE_SLACK * abs(truth) + noise
+    slack = RELATIVE_SLACK * abs(truth) if noise is None else noise + 4e-16 * abs(truth)
     if abs(value - truth) <= slack:
         return NumberJudgement(True, None, f"right: {what} is exactly {given.text}")
     if given.value == 0:  # 0 claims exactly zero
         return NumberJudgement(False, "wrong", f"{what} is not 0")
+    if abs(truth) <= slack:  # the truth is zero: any other number is wrong, whatever its digits
+        return NumberJudgement(False, "wrong", f"{what} is exactly 0")
     if given.figures < figures:
         raise TooFewFigures(
             f"{given.text} has {given.figures} significant figure"

@@ -65,16 +65,23 @@ class StepsReport:
         return [s.step for s in self.steps if s.diagnosis == "invalid"]
 
     @property
+    def unfinished(self) -> bool:
+        """The last line still has Leibniz terms: the chain rule written, not worked out."""
+        return bool(self.steps) and "∂" in self.steps[-1].read_as
+
+    @property
     def exit_code(self) -> int:
         if self.error or any(s.diagnosis == "invalid" for s in self.steps):
             return 2
-        return 0 if self.steps and all(s.correct for s in self.steps) else 1
+        done = self.steps and all(s.correct for s in self.steps) and not self.unfinished
+        return 0 if done else 1
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "steps": [s.to_json() for s in self.steps],
             "first_wrong_step": self.first_wrong_step,
             "invalid_steps": self.invalid_steps,
+            "unfinished": self.unfinished,
         }
         if self.error:
             data["error"] = self.error

@@ -26,7 +26,13 @@ def render_steps(report: StepsReport) -> RenderableType:
         table.add_row(Text.assemble(mark, f" {s.step}"), s.text, s.read_as, feedback)
     first = report.first_wrong_step
     invalid = report.invalid_steps
-    if first is None and not invalid:
+    if first is None and not invalid and report.unfinished:
+        summary = Text(
+            "every step is correct, but the last one still has Leibniz terms: work out each "
+            "factor (for example ∂a/∂z = σ'(z)) and write the result",
+            style="bold yellow",
+        )
+    elif first is None and not invalid:
         summary = Text("every step is correct", style="bold green")
     else:
         parts = []
