@@ -207,6 +207,42 @@ add(
 )
 add("inf-imaginary", "(a - y)^2/2", "w", "sqrt(-1)", "incorrect", "wrong", **S)
 
+# wrong only where few points fall: thresholds beyond 3, intervals, the absolute tolerance
+H = "(z^2/2)*(abs(z) <= 4) + (4*abs(z) - 8)*(abs(z) > 4)"  # Huber, δ = 4: slope ±4 beyond
+add("huber4-linear-part-missing", H, "z", "z", "incorrect", "wrong")
+add("huber4-right", H, "z", "z*(abs(z) <= 4) + 4*sign(z)*(abs(z) > 4)", "correct")
+add("clip5-missing-mask", "min(max(z, -5), 5)^2/2", "z", "z", "incorrect", "wrong")
+add("clip5-right", "min(max(z, -5), 5)^2/2", "z", "z*(abs(z) < 5)", "correct")
+add("interval-bump", "z^2/2", "z", "z + (z > -0.4)*(z < 0.2)", "incorrect", "wrong")
+add("offset-under-a-huge-truth", "exp(12*z)/12", "z", "exp(12*z) + 1", "incorrect", "wrong")
+add(
+    "log-clamped-at-0.1",
+    "log(x)",
+    "x",
+    "1/max(x, 0.1)",
+    "incorrect",
+    "wrong",
+    domain=["x=positive"],
+)
+add("overflowing-but-exact", "softplus(300*z)", "z", "300*exp(300*z)/(1 + exp(300*z))", "correct")
+add(
+    "num-huge-999-units",
+    "w^2/2",
+    "w",
+    "1000000000999",
+    "incorrect",
+    "wrong",
+    at=["w=1000000000000"],
+)
+add(
+    "num-exact-kink",
+    "relu(x*(tanh(w)^2 + sech(w)^2) - 1)",
+    "x",
+    "0",
+    "correct",
+    at=["w=0.5", "x=1"],
+)
+
 # x^T with a declared name T is ambiguous on a vector: refused, never guessed
 add(
     "caret-t-ambiguous",
