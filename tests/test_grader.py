@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from backprop_coach.grading.grader import check, check_number
+from backprop_coach.grading.grader import check
+from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem, build_setting, problem_from_specs
 
 NEURON = (("z", "w*x + b"), ("a", "sigmoid(z)"))

@@ -9,7 +9,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from backprop_coach.grading.grader import check, check_number
+from backprop_coach.grading.grader import check
+from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem
 
 SOFTMAX_SUM = Problem("sum(softmax(z))", "z", (), {"z": (3, 1)})
@@ -223,3 +224,26 @@ def test_an_exact_kink_is_judged_at_the_kink() -> None:
     point = {"w": Fraction(1, 2), "x": Fraction(1)}
     assert check_number(problem, "0", point).verdict == "correct"
     assert check_number(problem, "1", point).verdict == "incorrect"
+
+
+def test_long_decimals_and_exact_expressions_are_judged_on_every_digit() -> None:
+    """σ(½)²(1 − σ(½)) = 0.14628025352695761481… (SymPy to 40 digits, checked by mpmath)."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    s = 1 / (1 + mpmath.exp(-0.5))
+    assert mpmath.nstr(s * s * (1 - s), 20) == "0.14628025352695761481"
+    problem = Problem("(sigmoid(w*x) - y)^2/2", "w")
+    point = {"w": Fraction(1, 2), "x": Fraction(1), "y": Fraction(0)}
+    assert check_number(problem, "0.1462802535269576148", point).verdict == "correct"
+    assert check_number(problem, "0.1462802535269577", point).diagnosis == "rounding"
+    assert check_number(problem, "0.146280253526957614899", point).verdict == "incorrect"
+    exact = "sigmoid(0.5)^2*(1 - sigmoid(0.5))"
+    assert check_number(problem, exact, point).verdict == "correct"
+    assert check_number(problem, exact + " + 10^-40", point).verdict == "incorrect"
+    one = {"w": Fraction(1)}
+    square = Problem("w^2/2", "w")
+    for claim in ("1 + 10^-17", "w + exp(-200)", "1/(1 - exp(-200))", "1.0000000000000001"):
+        assert check_number(square, claim, one).verdict == "incorrect", claim
+    assert check_number(square, "w*exp(exp(10))", one).verdict == "invalid"  # no OverflowError
+    assert check_number(Problem("w*exp(exp(10))", "w"), "1.0", one).verdict == "invalid"

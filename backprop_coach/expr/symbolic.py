@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -101,6 +102,13 @@ class step(sp.Function):
         return self.args[0].is_real
 
 
+def _evalf_args(fn: sp.Function, prec: int) -> sp.Expr | None:
+    """fn with its arguments evaluated to `prec` bits, when they all become numbers (its `eval`
+    then gives a number): how relu, max, min and leaky_relu evaluate at an exact point."""
+    args = [a.evalf(prec) for a in fn.args]
+    return fn.func(*args) if all(a.is_Number for a in args) else None
+
+
 class relu(sp.Function):
     """relu(z) = max(0, z);  relu'(z) = step(z)."""
 
@@ -111,6 +119,9 @@ class relu(sp.Function):
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        return _evalf_args(self, prec)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return step(self.args[0])
@@ -143,6 +154,9 @@ class maximum(sp.Function):
     def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         return (a if a >= b else b) if a.is_Number and b.is_Number else None
 
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        return _evalf_args(self, prec)
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
         return step(a - b) if argindex == 1 else step(b - a)
@@ -157,6 +171,9 @@ class minimum(sp.Function):
     @classmethod
     def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         return (a if a <= b else b) if a.is_Number and b.is_Number else None
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        return _evalf_args(self, prec)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
@@ -179,6 +196,9 @@ class leaky_relu(sp.Function):
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = r"\operatorname{leaky\_relu}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        return _evalf_args(self, prec)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         z, alpha = self.args
@@ -643,11 +663,30 @@ def free_entries(value: Value) -> list[sp.Symbol]:
     return list(value) if isinstance(value, sp.MatrixBase) else [value]
 
 
-def exact_value(value: sp.Expr, digits: int = 30) -> float | None:
-    """A value with no free symbols to `digits` digits (no float noise: an exact zero is 0), or
-    None when SymPy cannot evaluate it to a number."""
-    number = rewrite_exp(value).evalf(digits)
-    return float(number) if number.is_Number and number.is_finite else None
+def exact_fraction(value: sp.Expr, digits: int = 40) -> Fraction | None:
+    """A value with no free symbols, as the Fraction of its first `digits` digits (no float
+    noise: an exact zero is 0), or None when it is not a finite real number SymPy can evaluate."""
+    try:
+        number = rewrite_exp(value).evalf(digits)
+        if not (number.is_Number and number.is_finite and number.is_real):
+            return None
+        if abs(number) > 10**300:  # beyond what a hand calculation or a float could hold
+            return None
+        return Fraction(str(number))
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return None
+
+
+def is_exactly_zero(value: sp.Expr) -> bool:
+    """Whether a value with no free symbols is 0: SymPy evaluates it with whatever precision it
+    takes to see its first digits (1 + exp(-200) - 1 is 1.4e-87, not 0)."""
+    try:
+        number = rewrite_exp(value).evalf(30, maxn=600)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return False
+    if number == 0:
+        return True
+    return isinstance(number, sp.Float) and number._mpf_[1] == 0  # 0 to within 1e-500
 
 
 def rewrite_exp(expr: sp.Expr) -> sp.Expr:

@@ -8,18 +8,15 @@ from __future__ import annotations
 import signal
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
-from backprop_coach.expr.parse import DOMAINS, GivenNumber, parse, parse_number
+from backprop_coach.expr.parse import DOMAINS, parse
 from backprop_coach.expr.symbolic import (
     BuildLog,
-    Scope,
     build,
-    exact_value,
     free_entries,
     rewrite_exp,
     shape_of,
@@ -37,7 +34,6 @@ from backprop_coach.grading.diagnosis import (
     transposed,
 )
 from backprop_coach.grading.problem import Problem, Setting, build_setting, pretty
-from backprop_coach.grading.rounding import judge
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -362,98 +358,3 @@ def _prove(setting: Setting, claim: object) -> bool:
         return True
     except (_OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
         return False
-
-
-def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) -> Verdict:
-    """`--at`: a number a learner computed by hand, judged against the true gradient at one
-    point by the one rule for a learner's numbers (grading.rounding: correctly rounded to the
-    digits given, at least 2 significant figures). A claim that is an expression of numbers and
-    the point's names (`1/4`, `0.25*(1 - 0.25)`, `sigmoid(w*x)*x`) is compared exactly."""
-    try:
-        setting = build_setting(problem)
-    except ExprError as err:
-        return invalid(str(err), claim_text)
-    if isinstance(setting.wrt_value, sp.MatrixBase):
-        return invalid("--at checks one number; --wrt must be a scalar", claim_text)
-    missing = [n for n, v in setting.primaries.items() if n not in point]
-    matrices = [n for n, v in setting.primaries.items() if isinstance(v, sp.MatrixBase)]
-    if matrices:
-        return invalid(f"--at works with scalar names only ({', '.join(matrices)} are matrices)")
-    if missing:
-        return invalid(f"--at needs a value for every name; missing: {', '.join(missing)}")
-    extra = [n for n in point if n not in setting.primaries]
-    if extra:
-        return invalid(
-            f"--at {extra[0]}: not a name of the problem (names: {', '.join(setting.primaries)})"
-        )
-    exact = _exact_point(setting, point)
-    truth_at = exact_value(setting.truth.xreplace(exact))  # type: ignore[union-attr]
-    noise = 0.0  # an exact value has no float error
-    if truth_at is None:  # SymPy cannot evaluate it: numpy, with the float noise of its terms
-        env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
-        if setting.wrt_definition is not None:
-            env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]
-        truth_at = float(setting.values(setting.truth, env, 1)[0, 0, 0])
-        noise = float(terms_slack(setting.magnitudes(setting.truth, env, 1))[0, 0, 0])
-    truth = truth_at
-    if not np.isfinite(truth):
-        return invalid("the gradient is undefined at that point", claim_text)
-    what = f"∂L/∂{problem.wrt}"
-    details: dict[str, object] = {"read_as": claim_text, "truth_value": truth, "points": 1}
-    try:
-        given = parse_number(claim_text, "--claim")
-        exact = False
-    except ExprError:
-        number = _exact_number(setting, claim_text, point)
-        if isinstance(number, Verdict):
-            return number
-        given, exact = GivenNumber(claim_text, Fraction(number), Fraction(0), 99), True
-    shown = f"{truth:.{max(min(given.figures, 9), 4) + 1}g}"
-    try:
-        judged = judge(given, truth, what, noise)
-    except ExprError as err:
-        return invalid(str(err), claim_text)
-    details["unit"] = float(given.unit)
-    if judged.correct:
-        how = "your expression is exactly it" if exact else f"{claim_text} is it correctly rounded"
-        message = f"correct: {what} = {shown} at that point; {how}"
-        return Verdict(CORRECT, None, message, claim_text, str(truth), details)
-    mine = f"; your expression is {float(given.value):.15g}" if exact else ""
-    return Verdict(
-        INCORRECT,
-        judged.code,
-        f"{judged.message} ({what} = {shown} at that point{mine})",
-        claim_text,
-        str(truth),
-        details,
-    )
-
-
-def _exact_point(setting: Setting, point: dict[str, Fraction]) -> dict[sp.Basic, sp.Expr]:
-    """Each primary symbol (and a let wrt's symbol) -> its exact value at the point."""
-    exact: dict[sp.Basic, sp.Expr] = {
-        setting.primaries[n]: sp.Rational(v.numerator, v.denominator) for n, v in point.items()
-    }
-    if setting.wrt_definition is not None:
-        exact[setting.wrt_value] = setting.wrt_definition.xreplace(exact)  # type: ignore[union-attr]
-    return exact
-
-
-def _exact_number(setting: Setting, claim_text: str, point: dict[str, Fraction]) -> float | Verdict:
-    """The value of an exact expression of numbers, the point's names and the lets at the point
-    (`sigmoid(0.5)^2*(1 - sigmoid(0.5))`, `(a - y)*a*(1 - a)*x`), or an invalid verdict."""
-    exact = _exact_point(setting, point)
-    values = {name: value.xreplace(exact) for name, value in setting.scope.values.items()}
-    try:
-        value = build(parse(claim_text).tree, Scope(values))
-    except ExprError as err:
-        return invalid(
-            f"--claim with --at is a number, or an expression of numbers and names: {err}",
-            claim_text,
-        )
-    if isinstance(value, sp.MatrixBase):
-        return invalid("--at checks one number; the claim is a matrix", claim_text)
-    number = exact_value(value)
-    if number is None:
-        return invalid("the claim is not a real number at that point", claim_text)
-    return number

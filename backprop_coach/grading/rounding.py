@@ -12,6 +12,7 @@ one included, is `rounding`: close, but not right.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from backprop_coach.expr.errors import SpecError
 from backprop_coach.expr.parse import GivenNumber
@@ -36,22 +37,27 @@ class NumberJudgement:
 
 def judge(
     given: GivenNumber,
-    truth: float,
+    truth: float | Fraction,
     what: str = "it",
-    noise: float | None = None,
+    noise: Fraction | None = None,
     figures: int = MIN_FIGURES,
 ) -> NumberJudgement:
-    """Judge `given` against `truth`, which is known to within `noise` (absolute; None: a
-    float64 result, good to RELATIVE_SLACK of itself; 0.0: exact). A number that is the truth
-    exactly (0.5 for 0.5) is right whatever its figures. Raises TooFewFigures for any other
-    number with fewer than `figures` significant figures."""
-    value = float(given.value)
-    slack = RELATIVE_SLACK * abs(truth) if noise is None else noise + 4e-16 * abs(truth)
-    if abs(value - truth) <= slack:
+    """Judge `given` against `truth`. `noise` is how far off the truth may be: None for a
+    float64 result (good to RELATIVE_SLACK of itself), an absolute bound otherwise (0 for an
+    exact truth, given as a Fraction of its 40 digits). The arithmetic is exact (Fractions), so
+    a number with 20 digits is judged on all 20. A number that is the truth exactly (0.5 for
+    0.5) is right whatever its figures. Raises TooFewFigures for any other number with fewer
+    than `figures` significant figures."""
+    value, exact = given.value, Fraction(truth)
+    if noise is None:
+        slack = Fraction(RELATIVE_SLACK) * abs(exact)
+    else:
+        slack = noise + abs(exact) / 10**35  # the 40-digit truth's last digits
+    if abs(value - exact) <= slack:
         return NumberJudgement(True, None, f"right: {what} is exactly {given.text}")
-    if given.value == 0:  # 0 claims exactly zero
+    if value == 0:  # 0 claims exactly zero
         return NumberJudgement(False, "wrong", f"{what} is not 0")
-    if abs(truth) <= slack:  # the truth is zero: any other number is wrong, whatever its digits
+    if abs(exact) <= slack:  # the truth is zero: any other number is wrong, whatever its digits
         return NumberJudgement(False, "wrong", f"{what} is exactly 0")
     if given.figures < figures:
         raise TooFewFigures(
@@ -59,15 +65,14 @@ def judge(
             f"{'s' if given.figures > 1 else ''}; give at least {figures} (for example 0.146 "
             "rather than 0.1), so the number shows what you computed"
         )
-    half = float(given.unit) / 2 + slack
-    if abs(value - truth) <= half:
+    unit = given.unit
+    half = unit / 2 + slack
+    if abs(value - exact) <= half:
         return NumberJudgement(True, None, f"right: {what} to the digits given")
-    if abs(value + truth) <= half:
+    if abs(value + exact) <= half:
         return NumberJudgement(False, "sign_flip", f"sign flipped: {what} has the opposite sign")
-    unit = float(given.unit)  # 0 for an exact expression: no digits to round
-    rounded = round(truth / unit) * unit if unit else truth
-    if unit and abs(value - rounded) <= 2 * unit + slack:
-        truncated = abs(value) < abs(truth) and abs(value - truth) < unit and value * truth > 0
+    if abs(value - round(exact / unit) * unit) <= 2 * unit + slack:
+        truncated = abs(value) < abs(exact) and abs(value - exact) < unit and value * exact > 0
         hint = (
             "round rather than truncate: the next digit rounds the last one up"
             if truncated

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.grading import grader
+from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem, once, problem_from_specs
 from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
 from backprop_coach.grading.verdict import Verdict, invalid
@@ -51,7 +52,7 @@ def check_claim(
     box = box or Sandbox()
     try:
         if at:
-            return run(box, grader.check_number, (problem, claim, at), timeout)
+            return run(box, check_number, (problem, claim, at), timeout)
         return run(box, grader.check, (problem, claim, 0, fmt, display), timeout)
     finally:
         if own:
