@@ -405,6 +405,9 @@ def test_the_echo_builds_to_the_same_value(parts: list[str]) -> None:
         ("σ′(z) + σ’(z)", "σ'(z) + σ'(z)"),
         ("（a）", "(a)"),
         ("sech^2(z)", "sech(z)^2"),
+        (r"\hat{y} - y", "y_hat - y"),  # an accent makes another quantity, never y itself
+        (r"\bar{x} + \tilde{x}", "x_bar + x_tilde"),
+        (r"\vec{x}", "x"),
     ],
 )
 def test_pasted_and_textbook_spellings(text: str, same_as: str) -> None:
@@ -506,3 +509,9 @@ def test_a_product_that_conforms_neither_way_asks_about_a_transpose() -> None:
 def test_two_names_written_together_get_a_hint() -> None:
     verdict = check(Problem(ROW_LOSS, "W", (), ROW), r"X^{T}\left(XW+b-Y\right)")
     assert verdict.verdict == "invalid" and "write X W" in verdict.message
+
+
+def test_a_prediction_written_with_a_hat() -> None:
+    problem = Problem("(y_hat - y)^2/2", "y_hat")
+    assert check(problem, r"\hat{y} - y").verdict == "correct"
+    assert check(problem, r"y - \hat{y}").diagnosis == "sign_flip"

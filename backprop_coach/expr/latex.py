@@ -54,7 +54,9 @@ SPACING = {
 }
 TRANSPOSE = {"top", "intercal", "mathsf{T}", "⊤", "ᵀ"}  # ^{T} is read as in plain text
 WORD = {"operatorname", "mathrm", "text", "mathit", "textrm"}
-FONT = {"mathbf", "boldsymbol", "bm", "vec", "hat", "mathbfit"}  # a styled group: its content
+FONT = {"mathbf", "boldsymbol", "bm", "vec", "mathbfit"}  # a styled group: its content
+# an accent makes another quantity: \hat{y} (a prediction) is y_hat, never y itself
+ACCENT = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde"}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _NUMBER = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -259,6 +261,13 @@ class _Lexer:
         if cmd in WORD:
             word, j = self.word(after)
             return self.name(word, i, j, end)
+        if cmd in ACCENT:
+            start, close, done = self.group(after)
+            inner = self.text[start:close].strip().lstrip("\\")
+            base = GREEK.get(inner, inner)
+            if not (base.isidentifier() and base.isalnum()):
+                raise self.fail(f"\\{cmd} takes one name, as in \\{cmd}{{y}}", i)
+            return self.name(f"{base}_{ACCENT[cmd]}", i, done, end)
         if cmd in FONT:  # \mathbf{W}, \boldsymbol{\delta}, \mathbf{(a - y)}
             start, close, done = self.group(after)
             self.wrapped(start, close)
