@@ -179,3 +179,11 @@ def test_a_derivation_that_stops_at_leibniz_terms_is_unfinished() -> None:
     assert report.steps[0].correct and report.unfinished
     assert report.exit_code == 1
     assert check_steps(NEURON, ALL_RIGHT, wrt_given=False).exit_code == 0
+
+
+def test_a_step_file_is_never_read_as_markup(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text("dL/dw = (a - y)*x [/]\n= [bold]x\n")
+    result = runner.invoke(app, ["check", "--steps", str(path), *NEURON_SPECS])
+    assert result.exit_code == 2  # the lines do not parse: reported, not a crash
+    assert "[/]" in result.output and "internal error" not in result.output

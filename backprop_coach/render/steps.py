@@ -12,7 +12,8 @@ from backprop_coach.grading.steps import StepsReport
 def render_steps(report: StepsReport) -> RenderableType:
     if report.error:
         return Text(f"! {report.error}", style="bold yellow")
-    table = Table(title=f"∂L/∂{report.wrt}, step by step", title_justify="left")
+    # the file's text is data, never Rich markup: every cell from it is a Text
+    table = Table(title=Text(f"∂L/∂{report.wrt}, step by step"), title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("step")
     table.add_column("read as")
@@ -23,7 +24,7 @@ def render_steps(report: StepsReport) -> RenderableType:
         else:
             mark = Text("✓", style="green") if s.correct else Text("✗", style="red")
         feedback = Text(s.message, style="" if s.correct or s.follows else "bold")
-        table.add_row(Text.assemble(mark, f" {s.step}"), s.text, s.read_as, feedback)
+        table.add_row(Text.assemble(mark, f" {s.step}"), Text(s.text), Text(s.read_as), feedback)
     first = report.first_wrong_step
     invalid = report.invalid_steps
     if first is None and not invalid and report.unfinished:
