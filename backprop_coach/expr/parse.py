@@ -64,7 +64,9 @@ _MULTIPLY = {"*", "⊙", "∘", "∗"}
 _PRODUCT = {"·", "×", "⋅", "∙"}  # matrix product when the shapes conform as matrices, else elementwise
 _MINUS = {"-", "−", "–", "‐", "‑"}
 # spellings pasted from rendered math: prime marks, a division sign, fullwidth brackets
-_SAME_AS = {"′": "'", "’": "'", "÷": "/", "（": "(", "）": ")", "［": "(", "］": ")"}
+_SAME_AS = {
+    "′": "'", "’": "'", "÷": "/", "（": "(", "）": ")", "［": "(", "］": ")",
+}  # fmt: skip
 _SUPERSCRIPT = {ch: str(i) for i, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
 _COMPARE = {">=": ">=", "<=": "<=", "≥": ">=", "≤": "<=", ">": ">", "<": "<"}
 _TRANSPOSE_MARKS = ("ᵀ", "⊤")
@@ -241,6 +243,8 @@ def _equals_help(text: str, i: int, tokens: list[Token]) -> str:
 _LOOKALIKE_OPERATORS = {
     "|": "for an absolute value write abs(x), for a norm norm(x)",
     "≠": "comparisons are >, <, >= and <=",
+    "[": "brackets are ( and ) (square brackets are LaTeX-only)",
+    "]": "brackets are ( and ) (square brackets are LaTeX-only)",
 }
 
 

@@ -52,6 +52,9 @@ def render_steps(report: StepsReport) -> RenderableType:
         else:
             parts.append("every step that could be read is correct")
         if invalid:
-            parts.append(f"could not read step {', '.join(map(str, invalid))} (see its feedback)")
+            plural = "s" if len(invalid) > 1 else ""
+            parts.append(
+                f"could not read step{plural} {', '.join(map(str, invalid))} (see the feedback)"
+            )
         summary = Text("; ".join(parts), style="bold red" if first is not None else "bold yellow")
     return Group(table, summary)
