@@ -1,7 +1,7 @@
 """A learner's numbers, one rule for `check --at`, `trace --check` and numeric quiz questions.
 
 A number is right when it is the truth correctly rounded to the digits given: within half a unit
-of its last digit (plus a slack for float error). It must carry at least MIN_FIGURES significant
+of its last digit (plus a slack for float error; at an exact tie either neighbour is right). It must carry at least MIN_FIGURES significant
 figures of a non-zero truth, so that `0.2` cannot pass for 0.1463; fewer is refused (TooFewFigures,
 an input error: exit 2, no quiz attempt used), unless the number is the truth exactly (0.5 for
 0.5). `0` means exactly zero: the truth must be zero to within the float error of computing it,
