@@ -413,19 +413,27 @@ class _Parser:
             raise ParseError("unexpected end of input: expected a number, a name or '('", tok.col)
         raise ParseError(f"expected a number, a name or '(', found {self.describe(tok)}", tok.col)
 
+    def power_length(self) -> int:
+        """How many tokens a function's power takes at the cursor: 2 for ^2 (and ²), 4 for
+        ^(2); 0 when there is none."""
+        ahead = self.tokens[self.pos : self.pos + 4]
+        texts = [t.text for t in ahead]
+        if texts[:1] != ["^"]:
+            return 0
+        if len(ahead) > 1 and ahead[1].kind == "num":
+            return 2
+        if texts[1:2] == ["("] and len(ahead) > 2 and ahead[2].kind == "num" and texts[3:] == [")"]:
+            return 4
+        return 0
+
     def function_power(self, tok: Token) -> Num:
         """tanh^2(z), tanh^(2)(z), σ²(z): the power of the value, as textbooks write it."""
-        ahead = [t.text for t in self.tokens[self.pos + 1 : self.pos + 4]]
-        kinds = [t.kind for t in self.tokens[self.pos + 1 : self.pos + 4]]
-        if kinds[:1] == ["num"]:
-            self.advance()
-            return _number(self.advance())
-        if ahead[:1] == ["("] and kinds[1:2] == ["num"] and ahead[2:3] == [")"]:
-            self.advance(), self.advance()
-            power = _number(self.advance())
-            self.advance()
-            return power
-        if ahead[:1] == ["-"] or ahead[:2] == ["(", "-"]:
+        length = self.power_length()
+        if length:
+            tokens = [self.advance() for _ in range(length)]
+            return _number(tokens[1 if length == 2 else 2])
+        after = [t.text for t in self.tokens[self.pos + 1 : self.pos + 3]]
+        if after[:1] == ["-"] or after == ["(", "-"]:
             raise ParseError(
                 f"{tok.text}^-1 is the inverse function, which the language does not have; "
                 f"for a reciprocal write 1/{tok.text}(z)",
@@ -438,12 +446,8 @@ class _Parser:
 
     def called(self) -> bool:
         """Whether the name just read is written as a call: f(, f'(, f^2(, f^(2)(, f²(."""
-        ahead = [t.text for t in self.tokens[self.pos : self.pos + 5]]
-        return (
-            ahead[:1] in (["("], ["'"])
-            or (ahead[:1] == ["^"] and ahead[2:3] == ["("])
-            or (ahead[:2] == ["^", "("] and ahead[3:5] == [")", "("])
-        )
+        after = self.tokens[self.pos + self.power_length()]
+        return self.at_op("'") or (after.kind == "op" and after.text == "(")
 
     def name_or_call(self, tok: Token) -> Node:
         func = canonical_function(tok.text)

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 import sympy as sp
+from sympy.core.logic import fuzzy_and
 
 from backprop_coach.expr.errors import LimitError, NameError_, ShapeError
 from backprop_coach.expr.functions import CONSTANTS, lookalikes, unknown_function
@@ -102,14 +103,20 @@ class step(sp.Function):
         return self.args[0].is_real
 
 
-def _evalf_args(fn: sp.Function, prec: int) -> sp.Expr | None:
-    """fn with its arguments evaluated to `prec` bits, when they all become numbers (its `eval`
-    then gives a number): how relu, max, min and leaky_relu evaluate at an exact point."""
-    args = [a.evalf(prec) for a in fn.args]
-    return fn.func(*args) if all(a.is_Number for a in args) else None
+class _Kinked(sp.Function):
+    """A piecewise-linear function (relu, max, min, leaky_relu): its `eval` gives a number for
+    number arguments, so at an exact point it evaluates by evaluating its arguments first; it is
+    real where its arguments are."""
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        args = [a.evalf(prec) for a in self.args]
+        return self.func(*args) if all(a.is_Number for a in args) else None
+
+    def _eval_is_real(self) -> bool | None:
+        return fuzzy_and(a.is_real for a in self.args)
 
 
-class relu(sp.Function):
+class relu(_Kinked):
     """relu(z) = max(0, z);  relu'(z) = step(z)."""
 
     @classmethod
@@ -120,14 +127,8 @@ class relu(sp.Function):
         tex = r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
 
-    def _eval_evalf(self, prec: int) -> sp.Expr | None:
-        return _evalf_args(self, prec)
-
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return step(self.args[0])
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real
 
 
 class softplus(sp.Function):
@@ -147,46 +148,34 @@ class softplus(sp.Function):
         return self.args[0].is_real
 
 
-class maximum(sp.Function):
+class maximum(_Kinked):
     """max(a, b);  ∂/∂a = step(a-b), ∂/∂b = step(b-a)."""
 
     @classmethod
     def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         return (a if a >= b else b) if a.is_Number and b.is_Number else None
 
-    def _eval_evalf(self, prec: int) -> sp.Expr | None:
-        return _evalf_args(self, prec)
-
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
         return step(a - b) if argindex == 1 else step(b - a)
 
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real and self.args[1].is_real
 
-
-class minimum(sp.Function):
+class minimum(_Kinked):
     """min(a, b);  ∂/∂a = step(b-a), ∂/∂b = step(a-b)."""
 
     @classmethod
     def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         return (a if a <= b else b) if a.is_Number and b.is_Number else None
 
-    def _eval_evalf(self, prec: int) -> sp.Expr | None:
-        return _evalf_args(self, prec)
-
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a, b = self.args
         return step(b - a) if argindex == 1 else step(a - b)
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real and self.args[1].is_real
 
 
 LEAKY_SLOPE = sp.Rational(1, 100)  # PyTorch's default negative_slope
 
 
-class leaky_relu(sp.Function):
+class leaky_relu(_Kinked):
     """leaky_relu(z, α) = z for z>0, αz otherwise;  ∂/∂z = step(z) + α(1 - step(z))."""
 
     @classmethod
@@ -197,17 +186,11 @@ class leaky_relu(sp.Function):
         tex = r"\operatorname{leaky\_relu}\left(" + printer._print(self.args[0]) + r"\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
 
-    def _eval_evalf(self, prec: int) -> sp.Expr | None:
-        return _evalf_args(self, prec)
-
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         z, alpha = self.args
         if argindex == 1:
             return step(z) + alpha * (1 - step(z))
         return z * (1 - step(z))
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real and self.args[1].is_real
 
 
 SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
@@ -365,7 +348,11 @@ def _along(func: str, x: Value, axis: Value) -> Value:
     parts = [x[:, j] for j in range(x.cols)] if axis == 0 else [x[i, :] for i in range(x.rows)]
     done = [_call(func, [sp.ImmutableMatrix(part)], False) for part in parts]
     if func == "logsumexp":  # one number a column or row: a 1xC row or an Rx1 column
-        return sp.ImmutableMatrix(1, x.cols, done) if axis == 0 else sp.ImmutableMatrix(x.rows, 1, done)
+        return (
+            sp.ImmutableMatrix(1, x.cols, done)
+            if axis == 0
+            else sp.ImmutableMatrix(x.rows, 1, done)
+        )
     if axis == 0:
         return sp.ImmutableMatrix.hstack(*done)
     return sp.ImmutableMatrix.vstack(*done)
@@ -564,9 +551,7 @@ def _glued_to_denominator(left: Node, right: Node) -> bool:
     if not (isinstance(left, BinOp) and left.op == "/" and isinstance(right, Name)):
         return False
     number = left.right
-    return (
-        isinstance(number, Num) and number.col > 0 and right.col == number.col + len(number.text)
-    )
+    return isinstance(number, Num) and number.col > 0 and right.col == number.col + len(number.text)
 
 
 def build(node: Node, scope: Scope, log: BuildLog | None = None) -> Value:

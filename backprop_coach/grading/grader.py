@@ -160,7 +160,7 @@ def grade(
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
             wrong_argument(setting, parsed.tree, truth_v, env, size, slack)
-            or domain_hint(setting, claim, target, seed)
+            or domain_hint(setting, claim, target, seed, size)
             or finding
         )
     details["points"] = size

@@ -13,7 +13,7 @@ from backprop_coach.engine.network import Network, random_network
 from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
-from backprop_coach.expr.parse import parse, parse_number, parse_quantity_claim
+from backprop_coach.expr.parse import parse_number, parse_quantity_claim
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
 from backprop_coach.grading.problem import Problem, Setting, build_setting
@@ -63,10 +63,8 @@ def self_answers(question: Question) -> list[str]:
     answer is σ'(z) itself must forbid "sigmoid'" (bank validation demands it)."""
     assert question.problem is not None
     setting = setting_for(question.problem)
-    trees = [parse(text).tree for _, text in question.problem.lets] + [
-        parse(question.problem.loss).tree
-    ]
-    arguments = {to_text(a) for tree in trees for n in walk(tree) if isinstance(n, Call) for a in n.args}
+    trees = [p.tree for p in (*setting.let_trees.values(), setting.loss_tree)]
+    arguments = {to_text(a) for t in trees for n in walk(t) if isinstance(n, Call) for a in n.args}
     arguments.add(question.problem.wrt)
     accepted = []
     for func in sorted(DIFFERENTIABLE):

@@ -147,15 +147,19 @@ def _ops(value: Value) -> int:
     return sum(int(sp.count_ops(e)) for e in entries)
 
 
-def domain_hint(setting: Setting, claim: Value, target: Value, seed: int) -> Finding | None:
+def domain_hint(
+    setting: Setting, claim: Value, target: Value, seed: int, size: int
+) -> Finding | None:
     """A name (with no declared domain) that, drawn from a stricter domain, makes the claim
     equal the truth; None when no such name and domain exist. Only a claim shorter than the
     truth qualifies: p − y is what the cross-entropy gradient simplifies to when y sums to one,
     while δ·Σx, right when x happens to sum to one, is no simplification but a slip."""
     if _ops(claim) >= _ops(target):
         return None  # an assumption simplifies: the claim must be the shorter form
+    # fresh points for each stricter domain, four times the grader's: a hint claims that the
+    # whole domain works, so it must see that domain's edges
     rng = np.random.default_rng(seed + 1)
-    size = 24
+    size *= 4
     for name, value in setting.primaries.items():
         if name in setting.problem.domains:
             continue
