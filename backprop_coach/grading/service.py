@@ -73,7 +73,7 @@ def check_batch(
     import difflib
     import json
 
-    from backprop_coach.expr.parse import parse_point
+    from backprop_coach.expr.parse import INPUT_FORMATS, parse_point
 
     with Sandbox() as box:
         for number, line in cases:
@@ -104,8 +104,8 @@ def check_batch(
                 )
                 point = once("at", [parse_point(spec) for spec in _points(case)])
                 fmt = case.get("input_format", "auto")
-                if fmt not in ("auto", "plain", "latex"):
-                    raise ValueError("field 'input_format' is auto, plain or latex")
+                if fmt not in INPUT_FORMATS:
+                    raise ValueError(f"field 'input_format' is one of {', '.join(INPUT_FORMATS)}")
                 claim = _text(case, "claim")
                 verdict = check_claim(problem, claim, point, timeout, box, fmt, display=False)
             except (ValueError, ExprError) as err:
