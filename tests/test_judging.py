@@ -247,3 +247,14 @@ def test_long_decimals_and_exact_expressions_are_judged_on_every_digit() -> None
         assert check_number(square, claim, one).verdict == "incorrect", claim
     assert check_number(square, "w*exp(exp(10))", one).verdict == "invalid"  # no OverflowError
     assert check_number(Problem("w*exp(exp(10))", "w"), "1.0", one).verdict == "invalid"
+
+
+def test_a_column_one_hot_declared_on_a_batch_of_rows_gets_the_row_hint() -> None:
+    shapes = {"X": (4, 3), "W": (3, 2), "b": (1, 2), "Y": (4, 2)}
+    loss = "-sum(Y*log(softmax(X@W + b, axis=1)))/4"
+    claim = "X^T (softmax(X W + b, axis=1) - Y)/4"
+    for domains, fragment in (({"Y": "onehot"}, "for a batch of rows use --domain Y=onehot_rows"),
+                              ({}, "add --domain Y=onehot_rows")):  # fmt: skip
+        verdict = check(Problem(loss, "W", (), shapes, domains), claim)
+        assert verdict.diagnosis == "domain" and fragment in verdict.message
+    assert check(Problem(loss, "W", (), shapes, {"Y": "onehot_rows"}), claim).verdict == "correct"

@@ -515,3 +515,18 @@ def test_a_prediction_written_with_a_hat() -> None:
     problem = Problem("(y_hat - y)^2/2", "y_hat")
     assert check(problem, r"\hat{y} - y").verdict == "correct"
     assert check(problem, r"y - \hat{y}").diagnosis == "sign_flip"
+
+
+def test_side_by_side_never_broadcasts_a_missing_transpose() -> None:
+    """W δ with W 2x3 and δ 2x1 would broadcast δ over W's columns; it is Wᵀ δ that was meant."""
+    lets = (("z", "W@x + b"), ("a", "sigmoid(z)"))
+    shapes = {"W": (2, 3), "x": (3, 1), "b": (2, 1), "y": (2, 1)}
+    problem = Problem("sum((a - y)^2)/2", "x", lets, shapes)
+    verdict = check(problem, "W ((a - y)*sigmoid'(z))")
+    assert verdict.diagnosis == "shape_error" and "is a transpose missing?" in verdict.message
+    assert check(problem, "W^T ((a - y)*sigmoid'(z))").verdict == "correct"
+    # an explicit * still broadcasts, as numpy does
+    scope = scope_of({"W": (2, 3), "d": (2, 1)})
+    assert read("W*d", scope)[2].notes == [
+        "d (2x1) multiplying every column of W (2x3) (broadcasting)"
+    ]

@@ -187,3 +187,15 @@ def test_a_step_file_is_never_read_as_markup(runner: CliRunner, tmp_path: Path) 
     result = runner.invoke(app, ["check", "--steps", str(path), *NEURON_SPECS])
     assert result.exit_code == 2  # the lines do not parse: reported, not a crash
     assert "[/]" in result.output and "internal error" not in result.output
+
+
+def test_a_hostile_step_file_prints_no_control_characters(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text("= \x1b]0;pwned\x07(a - y) x\n= \u202ex\n= " + "x" * 300_000 + "\n")
+    result = runner.invoke(app, ["check", "--steps", str(path), *NEURON_SPECS, "--wrt", "w"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b" in result.output  # shown as its code
+    assert len(result.output) < 10_000  # a 300,000-character line is cut, not echoed

@@ -515,20 +515,22 @@ def _note_broadcast(op: str, left: Node, a: Value, right: Node, b: Value, log: B
 
 
 def _product(op: str, a: Value, b: Value) -> tuple[str, Value]:
-    """A product written side by side ("juxt") or with `·`: the reading taken and its value."""
+    """A product written side by side ("juxt") or with `·`: the reading taken and its value.
+    Elementwise only for equal shapes or a scalar: two matrices or vectors of other shapes
+    written side by side are a matrix product that does not conform (`W δ` for `Wᵀ δ`), never
+    a broadcast, which would hide the missing transpose."""
     if _conforms(a, b):
         return "@", _matmul(a, b)
     if op == "·" and _is_vector(a) and _is_vector(b) and len(a) == len(b):  # type: ignore[arg-type]
         return "dot", _dot(a, b)
-    try:
+    sa, sb = shape_of(a), shape_of(b)
+    if sa is None or sb is None or sa == sb:
         return "*", elementwise(sp.Mul, a, b, what="multiply")
-    except ShapeError:
-        sa, sb = shape_text(shape_of(a)), shape_text(shape_of(b))
-        raise ShapeError(
-            f"{sa} and {sb} written side by side are neither a matrix product (the inner "
-            f"dimensions {sa.split('x')[1]} and {sb.split('x')[0]} differ) nor an elementwise "
-            "one (the shapes differ): is a transpose missing?"
-        ) from None
+    raise ShapeError(
+        f"{shape_text(sa)} and {shape_text(sb)} written side by side are neither a matrix "
+        f"product (the inner dimensions {sa[1]} and {sb[0]} differ) nor an elementwise one (the "
+        "shapes differ): is a transpose missing?"
+    )
 
 
 _COMPARISON: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {

@@ -8,6 +8,15 @@ from rich.text import Text
 
 from backprop_coach.grading.steps import StepsReport
 
+MAX_SHOWN = 120  # characters of a line shown in the table
+
+
+def shown(text: str) -> Text:
+    """A line from the learner's file as plain text: never markup, no control characters (an
+    escape sequence, a right-to-left override is shown as its code), at most MAX_SHOWN long."""
+    visible = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[: MAX_SHOWN + 1])
+    return Text(visible if len(text) <= MAX_SHOWN else visible[:MAX_SHOWN] + "…")
+
 
 def render_steps(report: StepsReport) -> RenderableType:
     if report.error:
@@ -24,7 +33,7 @@ def render_steps(report: StepsReport) -> RenderableType:
         else:
             mark = Text("✓", style="green") if s.correct else Text("✗", style="red")
         feedback = Text(s.message, style="" if s.correct or s.follows else "bold")
-        table.add_row(Text.assemble(mark, f" {s.step}"), Text(s.text), Text(s.read_as), feedback)
+        table.add_row(Text.assemble(mark, f" {s.step}"), shown(s.text), shown(s.read_as), feedback)
     first = report.first_wrong_step
     invalid = report.invalid_steps
     if first is None and not invalid and report.unfinished:

@@ -157,13 +157,16 @@ def mm(a: object, b: object) -> V:
 
 
 def jx(a: object, b: object) -> V:
-    """Juxtaposition: matrix product when the inner dimensions agree, else elementwise."""
+    """Juxtaposition: matrix product when the inner dimensions agree, else elementwise for equal
+    shapes or a scalar; any other pair of shapes does not conform (no broadcasting)."""
     a, b = lift(a), lift(b)
     if not a.scalar and not b.scalar:
         if a.shape[1] == b.shape[0]:
             return V(a.m * b.m)
         if a.shape == b.shape and a.shape[1] == 1:
             raise Ambiguous("juxtaposed same-length column vectors")
+        if a.shape != b.shape:
+            raise ShapeErr(f"side by side {a.shape} and {b.shape}")
     return a * b
 
 
