@@ -61,7 +61,12 @@ _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
 _SPACES = " \t\r\n\u00a0"
 _MULTIPLY = {"*", "⊙", "∘", "∗"}
-_PRODUCT = {"·", "×", "⋅", "∙"}  # matrix product when the shapes conform as matrices, else elementwise
+_PRODUCT = {
+    "·",
+    "×",
+    "⋅",
+    "∙",
+}  # matrix product when the shapes conform as matrices, else elementwise
 _MINUS = {"-", "−", "–", "‐", "‑"}
 # spellings pasted from rendered math: prime marks, a division sign, fullwidth brackets
 _SAME_AS = {

@@ -181,7 +181,9 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             if op == "juxt":  # x (-y): a sign after a space would read as subtraction
                 if isinstance(left, Name) and left.called:  # as written: w(x + 1)
                     return f"{left.id}({text(right)})"
-                shown = f"({text(right)})" if isinstance(right, Neg) else mixed(right, op, right_need)
+                shown = (
+                    f"({text(right)})" if isinstance(right, Neg) else mixed(right, op, right_need)
+                )
                 return f"{mixed(left, op, p)} {shown}"
             sep = " " if op in ("+", "-", "@", *COMPARISONS) else ""
             return f"{mixed(left, op, p)}{sep}{op}{sep}{mixed(right, op, right_need)}"
