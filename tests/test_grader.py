@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem, build_setting, problem_from_specs
@@ -130,11 +131,8 @@ def test_truth_matches_sympy_diff_independently() -> None:
     rng = np.random.default_rng(1)
     for _ in range(5):
         vals = dict(zip((w, x, b, y), rng.uniform(-2, 2, 4), strict=True))
-        env = {
-            sym: np.array([vals[sp.Symbol(sym.name, real=True)]])
-            for sym in setting.primaries.values()
-        }
-        got = setting.values(setting.truth, env, 1)[0, 0, 0]
+        points = Points({s.name: np.full((1, 1, 1), v) for s, v in vals.items()}, 1)
+        got = points.values(setting.truth)[0, 0, 0]
         assert got == pytest.approx(float(oracle.subs(vals)), rel=1e-12)
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from backprop_coach.expr.errors import ExprError, NameError_, ParseError, ShapeError
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.symbolic import BuildLog, Scope, build, symbols_for
+from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.numeric import evaluate_value
 from backprop_coach.grading.problem import Problem, build_setting
@@ -186,10 +187,10 @@ def test_scalar_function_values_and_derivatives(text: str) -> None:
     setting = build_setting(Problem(text, "x"))
     h = 1e-6
     for x in (-1.7, -0.3, 0.45, 1.2):
-        env = {setting.primaries["x"]: np.array([x])}
-        assert setting.loss_values(env, 1)[0] == pytest.approx(float(f(np.array(x))), rel=1e-12)
+        points = Points({"x": np.full((1, 1, 1), x)}, 1)
+        assert setting.loss_values(points)[0] == pytest.approx(float(f(np.array(x))), rel=1e-12)
         slope = (float(f(np.array(x + h))) - float(f(np.array(x - h)))) / (2 * h)
-        assert setting.values(setting.truth, env, 1)[0, 0, 0] == pytest.approx(
+        assert points.values(setting.truth)[0, 0, 0] == pytest.approx(
             slope, rel=1e-6, abs=1e-8
         ), text
 
@@ -227,13 +228,10 @@ def test_vector_functions_values_and_gradients(text: str) -> None:
     setting = build_setting(problem)
     draws = {"v": RNG.normal(size=(3, 1)), "M": RNG.normal(size=(3, 2))}
     fixed = {"w": W3, "M3": M3, "r": R2}
-    env: dict[sp.Symbol, np.ndarray] = {}
-    for name, symbol in setting.primaries.items():
-        source = draws.get(name, fixed.get(name))
-        for s, val in zip(symbol, np.ravel(source), strict=True):  # type: ignore[arg-type]
-            env[s] = np.array([val])
+    arrays = {name: np.asarray(draws.get(name, fixed.get(name)))[None] for name in setting.primaries}
+    points = Points(arrays, 1)
     v, M = draws["v"], draws["M"]
-    assert setting.loss_values(env, 1)[0] == pytest.approx(float(f(v, M)), rel=1e-10)
+    assert setting.loss_values(points)[0] == pytest.approx(float(f(v, M)), rel=1e-10)
     base = draws[wrt]
     numeric = np.zeros_like(base)
     for index in np.ndindex(base.shape):
@@ -242,7 +240,7 @@ def test_vector_functions_values_and_gradients(text: str) -> None:
         up = f(v + step, M) if wrt == "v" else f(v, M + step)
         down = f(v - step, M) if wrt == "v" else f(v, M - step)
         numeric[index] = (up - down) / 2e-6
-    got = setting.values(setting.truth, env, 1)[0]
+    got = points.values(setting.truth)[0]
     np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-7, err_msg=text)
 
 

@@ -1,6 +1,8 @@
-"""Grade a claimed gradient: numerically first, at many points of the domain, then confirmed
-symbolically inside a small budget where that is cheap. A symbolic failure never makes a claim
-wrong by itself: only disagreeing numbers do, and they come with a counterexample.
+"""Grade a claimed gradient: numerically, at many points of the domain, with the truth computed by
+reverse-mode differentiation of the problem's own graph (expr.tensor); then, for a claim the
+numbers accept, confirmed symbolically inside a small budget where that is cheap. A symbolic
+failure never makes a claim wrong by itself: only disagreeing numbers do, and they come with a
+counterexample. SymPy is imported only to print a formula or to prove one.
 """
 
 from __future__ import annotations
@@ -8,20 +10,14 @@ from __future__ import annotations
 import signal
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
-import sympy as sp
 
+from backprop_coach.expr.algebra import BuildLog, shape_text
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
-from backprop_coach.expr.parse import DOMAINS, parse
-from backprop_coach.expr.symbolic import (
-    BuildLog,
-    build,
-    free_entries,
-    rewrite_exp,
-    shape_of,
-    shape_text,
-)
+from backprop_coach.expr.parse import DOMAINS, Parsed, parse
+from backprop_coach.expr.tensor import Op, Points, zeros
 from backprop_coach.expr.tree import Call, Node, to_latex, to_text, walk
 from backprop_coach.grading.diagnosis import (
     Finding,
@@ -33,7 +29,7 @@ from backprop_coach.grading.diagnosis import (
     terms_slack,
     transposed,
 )
-from backprop_coach.grading.problem import Problem, Setting, build_setting, pretty
+from backprop_coach.grading.problem import Problem, Setting, build_setting
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -72,7 +68,9 @@ def grade(
     previous attempt); those the claim equals at every sample point are listed in
     details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking).
     `forbid` names functions the claim may not use ("sigmoid'" for σ'): such a claim is
-    invalid, so that a question cannot be answered by its own notation."""
+    invalid, so that a question cannot be answered by its own notation. `display` adds the
+    printed forms of the claim and the truth (SymPy) to the details, and the truth's text to
+    the verdict (otherwise "")."""
     if quantities is None:  # a Leibniz term dL/da is recognised, to say it is no answer
         quantities = frozenset([*setting.scope.values, *LOSS_NAMES])
     try:
@@ -86,10 +84,8 @@ def grade(
             "(in terms of the function's value or its argument)",
             to_text(parsed.tree),
         )
-    truth_display = setting.truth_display
-    truth_text = str(truth_display)
     log = BuildLog()
-    details: dict[str, object] = {
+    details: dict[str, Any] = {
         "implicit": parsed.implicit,
         "wrt": setting.problem.wrt,
         "wrt_shape": shape_text(setting.wrt_shape),
@@ -98,12 +94,11 @@ def grade(
         "lets_read_as": setting.lets_read_as,
         "problem_notes": setting.notes,
     }
+    truth_text = _truth_display(setting, details) if display else ""
     try:
-        claim = build(parsed.tree, setting.scope, log)
+        claim = setting.build(parsed.tree, log)
     except ShapeError as err:
         details["implicit"] = False  # the failing product has no reading to show
-        if display:
-            details["truth_pretty"] = setting.truth_pretty
         read_as = details["read_as"] = log.echo(parsed.tree)
         return Verdict(
             INCORRECT,
@@ -116,70 +111,92 @@ def grade(
     except ExprError as err:
         return invalid(str(err), to_text(parsed.tree))
     read_as = details["read_as"] = log.echo(parsed.tree)
-    if display:  # the forms a person reads (SymPy printing is a third of a check's time)
-        details["truth_pretty"] = setting.truth_pretty
-        if not isinstance(claim, sp.MatrixBase):
-            details["claim_pretty"] = pretty(setting.display(claim))
-        matrices = bool(setting.problem.shapes)
-        elementwise = r"\odot" if matrices else r"\cdot"
-        details["claim_latex"] = to_latex(parsed.tree, elementwise, log.readings)
-        details["truth_latex"] = setting.truth_latex
-    details["claim_shape"] = shape_text(shape_of(claim))
+    if display:  # the forms a person reads
+        _claim_display(setting, parsed, claim, log, details)
+    details["claim_shape"] = shape_text(claim.shape)
 
     target = setting.truth
     if reference is not None:
         try:
-            target = build(parse(reference, quantities, fmt).tree, setting.scope)
+            target = setting.build(parse(reference, quantities, fmt).tree)
         except ExprError as err:
             return invalid(f"the reference does not build: {err}", read_as)
-    target_shape = shape_of(target)
-    if claim == 0 and target_shape is not None:  # a plain 0 is the zero of any shape
-        claim = sp.ImmutableMatrix.zeros(*target_shape)
+    if claim.const == 0 and target.shape is not None:  # a plain 0 is the zero of any shape
+        claim = zeros(target.shape)
     try:
-        env, size = _points(setting, seed)
+        points = _points(setting, seed)
     except LimitError as err:
         return invalid(str(err), read_as)
-    truth_v = setting.values(target, env, size)
-    claim_v = setting.values(claim, env, size)
+    truth_v = points.values(target)
+    claim_v = points.values(claim)
     slack, proved = None, False
     same_shape = claim_v.shape == truth_v.shape
     if not (same_shape and close(claim_v, truth_v)):  # only then: it costs
         # the float noise of the truth's own terms (an exact zero that cancels terms of size 1)
-        truth_terms = setting.magnitudes(target, env, size)
+        truth_terms = points.magnitudes(target)
         slack = terms_slack(truth_terms)
         if same_shape and not close(claim_v, truth_v, slack) and reference is None:
             # the claim's noise may only count when SymPy proves the claim equal: a claim must
             # never widen its own tolerance (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is not x)
-            noisy = terms_slack(truth_terms + setting.magnitudes(claim, env, size))
+            noisy = terms_slack(truth_terms + points.magnitudes(claim))
             # a claim that overflows in floats (exp(300z)/(1 + exp(300z))) may still be exact
             overflows = not np.isfinite(claim_v).all()
-            if (overflows or close(claim_v, truth_v, noisy)) and _prove(setting, claim):
+            if (overflows or close(claim_v, truth_v, noisy)) and _prove(setting, parsed.tree):
                 slack, proved = noisy, True
                 claim_v = truth_v  # proved equal: its float overflow is no difference
-    finding = _diagnose(setting, claim_v, truth_v, env, size, slack)
+    finding = _diagnose(setting, claim_v, truth_v, points, slack)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
-            wrong_argument(setting, parsed.tree, truth_v, env, size, slack)
-            or domain_hint(setting, claim, target, seed, size)
+            wrong_argument(setting, parsed.tree, truth_v, points, slack)
+            or domain_hint(setting, parsed.tree, claim, target, reference, seed, points.size)
             or finding
         )
-    details["points"] = size
+    details["points"] = points.size
     details["matches"] = [
-        label for label, text in (compare or {}).items() if _same(setting, text, claim_v, env, size)
+        label for label, text in (compare or {}).items() if _same(setting, text, claim_v, points)
     ]
     details.update(finding.extra)
     if finding.code is None:
         # a proof is of equality with the truth; against another reference the numbers decide
-        proved = proved or (reference is None and _prove(setting, claim))
+        proved = proved or (reference is None and _prove(setting, parsed.tree))
         details["method"] = "symbolic" if proved else "numeric"
         how = (
             "proved symbolically"
             if details["method"] == "symbolic"
-            else f"agrees at all {size} sampled points"
+            else f"agrees at all {points.size} sampled points"
         )
         message = f"correct: equals ∂L/∂{setting.problem.wrt} ({how})"
         return Verdict(CORRECT, None, message, read_as, truth_text, details)
     return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
+
+
+def _truth_display(setting: Setting, details: dict[str, Any]) -> str:
+    """The truth as text, and its pretty and LaTeX forms in the details (SymPy; a problem too
+    large to print symbolically says its shape instead)."""
+    if not setting.small:
+        shown = f"∂L/∂{setting.problem.wrt}: {shape_text(setting.wrt_shape)} (too large to print)"
+        details["truth_pretty"] = shown
+        return shown
+    symbolic = setting.symbolic
+    details["truth_pretty"] = symbolic.truth_pretty
+    details["truth_latex"] = symbolic.truth_latex
+    return symbolic.truth_text
+
+
+def _claim_display(
+    setting: Setting, parsed: Parsed, claim: Op, log: BuildLog, details: dict[str, Any]
+) -> None:
+    """The claim's pretty form (a scalar claim, in SymPy) and its LaTeX (from the tree)."""
+    from backprop_coach.grading.sympy_world import pretty
+
+    if claim.shape is None and setting.small:
+        symbolic = setting.symbolic
+        try:
+            details["claim_pretty"] = pretty(symbolic.display(symbolic.build(parsed.tree)))
+        except ExprError:  # a Leibniz term has no SymPy form: the echo shows the claim
+            pass
+    elementwise = r"\odot" if setting.problem.shapes else r"\cdot"
+    details["claim_latex"] = to_latex(parsed.tree, elementwise, log.readings)
 
 
 def _forbidden(tree: Node, forbid: Collection[str]) -> str | None:
@@ -195,30 +212,27 @@ def _forbidden(tree: Node, forbid: Collection[str]) -> str | None:
     return None
 
 
-def _same(
-    setting: Setting, text: str, claim_v: np.ndarray, env: dict[sp.Symbol, np.ndarray], size: int
-) -> bool:
+def _same(setting: Setting, text: str, claim_v: np.ndarray, points: Points) -> bool:
     """Whether another expression takes the claim's values at every sample point."""
     try:
-        other = build(parse(text).tree, setting.scope)
+        other = setting.build(parse(text).tree)
     except ExprError:
         return False
-    other_v = setting.values(other, env, size)
+    other_v = points.values(other)
     return other_v.shape == claim_v.shape and close(claim_v, other_v)
 
 
-def _points(setting: Setting, seed: int) -> tuple[dict[sp.Symbol, np.ndarray], int]:
+def _points(setting: Setting, seed: int) -> Points:
     """Sample points where the loss and its gradient are finite."""
     rng = np.random.default_rng(seed)
     tried = 0
     for size in (POINTS * 2, POINTS * 20):
-        env = setting.draw(size, rng)
+        points = setting.draw(size, rng)
         tried += size
-        ok = np.isfinite(setting.loss_values(env, size))
-        ok &= np.isfinite(setting.values(setting.truth, env, size)).all(axis=(1, 2))
+        ok = np.isfinite(setting.loss_values(points))
+        ok &= np.isfinite(points.values(setting.truth)).all(axis=(1, 2))
         if ok.sum() >= POINTS or (size > POINTS * 2 and ok.sum() >= MIN_POINTS):
-            keep = np.flatnonzero(ok)[:POINTS]
-            return {s: v[keep] for s, v in env.items()}, len(keep)
+            return points.subset(np.flatnonzero(ok)[:POINTS])
     raise LimitError(
         f"the loss is undefined at almost every sampled point ({int(ok.sum())} of {tried} valid); "
         f"check the domains (--domain NAME={'|'.join(DOMAINS[1:])})"
@@ -229,8 +243,7 @@ def _diagnose(
     setting: Setting,
     claim: np.ndarray,
     truth: np.ndarray,
-    env: dict[sp.Symbol, np.ndarray],
-    size: int,
+    points: Points,
     slack: np.ndarray | None = None,
 ) -> Finding:
     wrt = setting.problem.wrt
@@ -257,28 +270,24 @@ def _diagnose(
             f"off by a constant factor: your claim is {shown} times the true gradient",
             {"factor": shown},
         )
-    factors = [(f.label, setting.values(f.value, env, size)) for f in setting.factors]
+    factors = [(f.label, points.values(f.value)) for f in setting.factors]
     found = factor_relation(claim, truth, factors)
     if found is not None:
         return found
-    return _counterexample(setting, claim, truth, env, slack)
+    return _counterexample(setting, claim, truth, points, slack)
 
 
 def _counterexample(
     setting: Setting,
     claim: np.ndarray,
     truth: np.ndarray,
-    env: dict[sp.Symbol, np.ndarray],
+    points: Points,
     slack: np.ndarray | None,
 ) -> Finding:
     ok = agree(claim, truth, slack)
     bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
     p = int(bad_points[0])
-    point = {}
-    for name, value in setting.primaries.items():
-        entries = [float(env[s][p]) for s in free_entries(value)]
-        shape = value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
-        point[name] = _plain(np.round(np.array(entries).reshape(shape), 6))
+    point = {name: _plain(np.round(points.arrays[name][p], 6)) for name in setting.primaries}
     extra: dict[str, object] = {
         "counterexample": {
             "point": point,
@@ -339,9 +348,24 @@ def _budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _prove(setting: Setting, claim: object) -> bool:
-    """True when SymPy confirms claim - truth == 0 within the budget; False means 'not proved'."""
-    diff = setting.expand_wrt(claim - setting.truth)  # type: ignore[operator]
+def _prove(setting: Setting, claim: Node) -> bool:
+    """True when SymPy confirms claim - truth == 0 within the budget; False means 'not proved'
+    (and always for a problem too large to handle symbolically)."""
+    if not setting.small:
+        return False
+    import sympy as sp
+
+    from backprop_coach.expr.symbolic import rewrite_exp
+
+    symbolic = setting.symbolic
+    try:
+        value = symbolic.build(claim)
+    except ExprError:
+        return False
+    truth = symbolic.truth
+    if value == 0 and isinstance(truth, sp.MatrixBase):  # a plain 0 is the zero of any shape
+        value = sp.ImmutableMatrix.zeros(*truth.shape)
+    diff = symbolic.expand_wrt(value - truth)  # type: ignore[operator]
     entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
     try:
         with _budget(SYMBOLIC_BUDGET):

@@ -14,9 +14,11 @@ import sympy as sp
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse, parse_number
 from backprop_coach.expr.symbolic import Scope, build, exact_fraction, is_exactly_zero
+from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.diagnosis import terms_slack
 from backprop_coach.grading.problem import Problem, Setting, build_setting
 from backprop_coach.grading.rounding import judge
+from backprop_coach.grading.sympy_world import SymbolicSetting
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 
@@ -30,8 +32,9 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     problem_with_point = _check_point(setting, point)
     if problem_with_point is not None:
         return invalid(problem_with_point, claim_text)
-    exact = _exact_point(setting, point)
-    truth_expr = setting.truth.xreplace(exact)  # type: ignore[union-attr]
+    symbolic = setting.symbolic
+    exact = _exact_point(symbolic, point)
+    truth_expr = symbolic.truth.xreplace(exact)  # type: ignore[union-attr]
     truth = exact_fraction(truth_expr)
     noise = Fraction(0)  # an exact truth has no float error
     if truth is None:  # SymPy cannot evaluate it: numpy, with the float noise of its terms
@@ -44,7 +47,7 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     try:
         given = parse_number(claim_text, "--claim")
     except ExprError:
-        return _check_expression(setting, claim_text, exact, truth_expr, truth, what, details)
+        return _check_expression(symbolic, claim_text, exact, truth_expr, truth, what, details)
     shown = _shown(truth, given.figures)
     try:
         judged = judge(given, truth, what, noise)
@@ -60,9 +63,9 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
 
 def _check_point(setting: Setting, point: dict[str, Fraction]) -> str | None:
     """What is wrong with the point for this problem, or None."""
-    if isinstance(setting.wrt_value, sp.MatrixBase):
+    if setting.wrt_shape is not None:
         return "--at checks one number; --wrt must be a scalar"
-    matrices = [n for n, v in setting.primaries.items() if isinstance(v, sp.MatrixBase)]
+    matrices = [n for n, v in setting.primaries.items() if v.shape is not None]
     if matrices:
         return f"--at works with scalar names only ({', '.join(matrices)} are matrices)"
     missing = [n for n in setting.primaries if n not in point]
@@ -74,7 +77,9 @@ def _check_point(setting: Setting, point: dict[str, Fraction]) -> str | None:
     return None
 
 
-def _exact_point(setting: Setting, point: dict[str, Fraction]) -> dict[sp.Basic, sp.Expr]:
+def _exact_point(
+    setting: SymbolicSetting, point: dict[str, Fraction]
+) -> dict[sp.Basic, sp.Expr]:
     """Each primary symbol (and a let wrt's symbol) -> its exact value at the point."""
     exact: dict[sp.Basic, sp.Expr] = {
         setting.primaries[n]: sp.Rational(v.numerator, v.denominator) for n, v in point.items()
@@ -86,11 +91,10 @@ def _exact_point(setting: Setting, point: dict[str, Fraction]) -> dict[sp.Basic,
 
 def _float_truth(setting: Setting, point: dict[str, Fraction]) -> tuple[float, float]:
     """The truth in float64 at the point, and its float noise (terms slack)."""
-    env = {setting.primaries[n]: np.array([float(point[n])]) for n in setting.primaries}
-    if setting.wrt_definition is not None:
-        env[setting.wrt_value] = setting.values(setting.wrt_definition, env, 1)[:, 0, 0]
-    truth = float(setting.values(setting.truth, env, 1)[0, 0, 0])
-    noise = float(terms_slack(setting.magnitudes(setting.truth, env, 1))[0, 0, 0])
+    arrays = {n: np.full((1, 1, 1), float(point[n])) for n in setting.primaries}
+    points = setting.bind_wrt(Points(arrays, 1))
+    truth = float(points.values(setting.truth)[0, 0, 0])
+    noise = float(terms_slack(points.magnitudes(setting.truth))[0, 0, 0])
     return truth, noise
 
 
@@ -101,7 +105,7 @@ def _shown(value: Fraction, figures: int) -> str:
 
 
 def _check_expression(
-    setting: Setting,
+    setting: SymbolicSetting,
     claim_text: str,
     exact: dict[sp.Basic, sp.Expr],
     truth_expr: sp.Expr,

@@ -1,6 +1,7 @@
 """A derivation problem: a loss, the name to differentiate with respect to, abbreviations (lets),
-shapes and sampling domains. `Problem` holds text; `Setting` is its SymPy world, built once and
-used to grade any number of claims against the true gradient d(loss)/d(wrt).
+shapes and sampling domains. `Problem` holds text; `Setting` is it built for grading: a numeric
+graph of every name (expr.tensor), the true gradient d(loss)/d(wrt) by reverse mode, and the
+SymPy world (grading.sympy_world) built only when a formula is shown or proved.
 
 `wrt` may name a let: then the derivative is taken with respect to that node's value with
 everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
@@ -8,15 +9,16 @@ everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
-import sympy as sp
 
+from backprop_coach.expr import tensor
+from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
 from backprop_coach.expr.errors import NameError_, ShapeError, SpecError
 from backprop_coach.expr.functions import (
     CONSTANTS,
@@ -25,29 +27,15 @@ from backprop_coach.expr.functions import (
     unknown_function,
 )
 from backprop_coach.expr.parse import Parsed, parse
-from backprop_coach.expr.symbolic import (
-    BuildLog,
-    Scope,
-    Shape,
-    Value,
-    build,
-    free_entries,
-    shape_of,
-    shape_text,
-    symbols_for,
-)
+from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import BinOp, Call, Name, Node, Num, children, to_text, walk
-from backprop_coach.grading.numeric import evaluate, evaluate_value
 from backprop_coach.grading.sampling import sample
 
+if TYPE_CHECKING:
+    from backprop_coach.grading.sympy_world import SymbolicSetting
 
-def pretty(value: object) -> str:
-    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
-    are unreadable in a terminal)."""
-    if isinstance(value, sp.MatrixBase):
-        label = "[0]" if value.cols == 1 else "[0,0]"
-        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
-    return sp.pretty(value, use_unicode=True, num_columns=72)
+SYMBOLIC_MAX_ENTRIES = 64  # larger problems are decided by the numbers alone: SymPy's truth
+# of a 32x32 W@x takes tens of seconds, its numbers a millisecond
 
 
 @dataclass(frozen=True)
@@ -75,19 +63,35 @@ class Factor:
     """A recognisable factor a learner might drop or add, e.g. σ'(z) or x."""
 
     label: str
-    value: Value
+    value: Op
+
+
+V = TypeVar("V")
+
+
+@dataclass
+class World(Generic[V]):
+    """A problem's names built in one algebra: each primary, each let (the wrt let standing as
+    its own primary, with its definition kept), and the loss."""
+
+    primaries: dict[str, V]
+    lets: dict[str, V]
+    scope: Scope[V]
+    loss: V
+    wrt_value: V
+    wrt_definition: V | None
+    lets_read_as: dict[str, str]
+    log: BuildLog
 
 
 @dataclass
 class Setting:
+    """A problem built for grading: every name, let and the loss as a numeric graph (expr.tensor),
+    the truth ∂L/∂wrt as its reverse-mode gradient, and the SymPy world built lazily."""
+
     problem: Problem
-    primaries: dict[str, Value]  # primary name -> symbol or symbol matrix
-    lets: dict[str, Value]  # let name -> value in terms of primaries (and the wrt node)
-    scope: Scope
-    loss: sp.Expr
-    wrt_value: Value  # the symbols differentiated against
-    wrt_definition: Value | None  # for a let wrt: its value in terms of primaries
-    truth: Value
+    world: World[Op]
+    truth: Op
     let_trees: dict[str, Parsed]
     loss_tree: Parsed
     # how the loss and each let were read (products, transposes explicit) and what was broadcast
@@ -96,94 +100,89 @@ class Setting:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def primaries(self) -> dict[str, Op]:
+        return self.world.primaries
+
+    @property
+    def scope(self) -> Scope[Op]:
+        return self.world.scope
+
+    @property
     def wrt_shape(self) -> Shape:
-        return shape_of(self.wrt_value)
+        return self.world.wrt_value.shape
+
+    def build(self, tree: Node, log: BuildLog | None = None) -> Op:
+        """The graph of a claim (or any tree) over this problem's names."""
+        return tensor.build(tree, self.world.scope, log)
+
+    @cached_property
+    def symbolic(self) -> SymbolicSetting:
+        """The same problem in SymPy (the parse and every check already passed)."""
+        from backprop_coach.expr.symbolic import build, symbols_for
+        from backprop_coach.grading.sympy_world import SymbolicSetting
+
+        world = _world(
+            self.problem,
+            list(self.world.primaries),
+            self.let_trees,
+            self.loss_tree,
+            lambda n, shape, domain: symbols_for(n, shape, domain),
+            build,
+        )
+        return SymbolicSetting(self.problem, world)
+
+    @property
+    def small(self) -> bool:
+        """Whether the problem is small enough for SymPy to print and prove (every primary at
+        most SYMBOLIC_MAX_ENTRIES entries)."""
+        return all(_entries(v.shape) <= SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values())
 
     @cached_property
     def factors(self) -> list[Factor]:
         """Factors a learner commonly drops or adds (built when a claim first needs them)."""
-        return _factors(self.loss_tree, self.let_trees, self.primaries, self.lets, self.scope)
-
-    def describe_names(self) -> list[tuple[str, str, str]]:
-        """(name, shape, domain or let definition) for every name in play."""
-        rows = [
-            (n, shape_text(shape_of(v)), self.problem.domains.get(n, "real"))
-            for n, v in self.primaries.items()
-        ]
-        rows += [
-            (n, shape_text(shape_of(v)), "= " + self.lets_read_as[n])
-            for n, v in self.lets.items()
-        ]
-        return rows
+        return _factors(self.loss_tree, self.let_trees, self.world)
 
     # -- numbers -------------------------------------------------------------------------------
     def draw(
         self, size: int, rng: np.random.Generator, domains: dict[str, str] | None = None
-    ) -> dict[sp.Symbol, np.ndarray]:
+    ) -> Points:
         """Sample every primary from its domain (`domains` overrides some) and compute the wrt
         node's value there."""
-        env: dict[sp.Symbol, np.ndarray] = {}
+        arrays: dict[str, np.ndarray] = {}
         chosen = {**self.problem.domains, **(domains or {})}
-        for name, value in self.primaries.items():
-            draws = sample(chosen.get(name, "real"), shape_of(value), size, rng)
-            _bind(env, value, draws)
-        if self.wrt_definition is not None:
-            _bind(env, self.wrt_value, evaluate_value(self.wrt_definition, env, size))
-        return env
+        for name, value in self.world.primaries.items():
+            arrays[name] = sample(chosen.get(name, "real"), value.shape, size, rng)
+        points = Points(arrays, size)
+        return self.bind_wrt(points)
 
-    def values(self, value: Value, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
-        return evaluate_value(value, env, size)
+    def bind_wrt(self, points: Points) -> Points:
+        """The points with the wrt node's value added, when wrt is a let."""
+        definition = self.world.wrt_definition
+        if definition is None:
+            return points
+        return points.with_values({self.problem.wrt: points.values(definition)})
 
-    def magnitudes(
-        self, value: Value, env: dict[sp.Symbol, np.ndarray], size: int
-    ) -> np.ndarray:
-        """The size of the terms each entry adds up (numeric.Evaluator.magnitude)."""
-        return evaluate_value(value, env, size, magnitudes=True)
+    def values(self, value: Op, points: Points) -> np.ndarray:
+        return points.values(value)
 
-    def loss_values(self, env: dict[sp.Symbol, np.ndarray], size: int) -> np.ndarray:
-        return evaluate(self.loss, env, size)
+    def magnitudes(self, value: Op, points: Points) -> np.ndarray:
+        """The size of the terms each entry adds up (expr.tensor.Points.magnitude)."""
+        return points.magnitudes(value)
 
-    @cached_property
-    def truth_display(self) -> Value:
-        """The true gradient with lets folded back in, for printing (built once per setting)."""
-        return self.display(self.truth)
+    def loss_values(self, points: Points) -> np.ndarray:
+        return points.values(self.world.loss)[:, 0, 0]
 
-    @cached_property
+    @property
     def truth_pretty(self) -> str:
-        return pretty(self.truth_display)
+        return self.symbolic.truth_pretty
 
-    @cached_property
+    @property
     def truth_latex(self) -> str:
-        """LaTeX of the truth (its first entry for a matrix)."""
-        shown = self.truth_display
-        return sp.latex(shown[0, 0] if isinstance(shown, sp.MatrixBase) else shown)
+        return self.symbolic.truth_latex
 
-    def display(self, value: Value) -> Value:
-        """Fold let definitions back into their names, for printing (a = σ(z) shows as a)."""
-        for name in reversed(self.lets):
-            let = self.lets[name]
-            if shape_of(let) is None and not let.is_Atom:
-                value = value.subs(let, sp.Symbol(name, real=True))
-        return value
-
-    def expand_wrt(self, value: Value) -> Value:
-        """Express a value in primaries only (replace the wrt node by its definition)."""
-        if self.wrt_definition is None:
-            return value
-        mapping = dict(
-            zip(free_entries(self.wrt_value), free_entries(self.wrt_definition), strict=True)
-        )
-        return value.xreplace(mapping)
-
-
-def _bind(env: dict[sp.Symbol, np.ndarray], value: Value, draws: np.ndarray) -> None:
-    if isinstance(value, sp.MatrixBase):
-        rows, cols = value.shape
-        for i in range(rows):
-            for j in range(cols):
-                env[value[i, j]] = draws[:, i, j]
-    else:
-        env[value] = draws[:, 0, 0]
+    @property
+    def truth_text(self) -> str:
+        return self.symbolic.truth_text
 
 
 def primary_names(
@@ -238,13 +237,66 @@ def _check_calls(trees: list[Node], known: Collection[str]) -> None:
                 raise err
 
 
-def primary_symbols(problem: Problem, order: list[str]) -> dict[str, Value]:
-    """The symbol (or symbol matrix) of each primary name, with its shape and domain."""
-    return {n: symbols_for(n, problem.shapes.get(n), problem.domains.get(n, "real")) for n in order}
+def _world(
+    problem: Problem,
+    order: list[str],
+    let_trees: dict[str, Parsed],
+    loss_tree: Parsed,
+    primary: Callable[[str, Shape, str], V],
+    build_in: Callable[[Node, Scope[V], BuildLog], V],
+) -> World[V]:
+    """Build every primary (`primary(name, shape, domain)`), let and the loss in one algebra.
+    Raises ExprError subclasses on bad input."""
+    shape_in: Callable[[V], Shape] = lambda v: v.shape if hasattr(v, "shape") else None  # noqa: E731
+    primaries = {
+        n: primary(n, _scalar(problem.shapes.get(n)), problem.domains.get(n, "real")) for n in order
+    }
+    scope_values: dict[str, V] = dict(primaries)
+    lets: dict[str, V] = {}
+    wrt_value: V | None = primaries.get(problem.wrt)
+    wrt_definition: V | None = None
+    lets_read_as: dict[str, str] = {}
+    log = BuildLog()
+    for name, parsed in let_trees.items():
+        value = build_in(parsed.tree, Scope(scope_values), log)
+        lets_read_as[name] = log.echo(parsed.tree)
+        made = _scalar(shape_in(value))
+        if name in problem.shapes and problem.shapes[name] != (made or (1, 1)):
+            raise SpecError(
+                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
+                f"{shape_text(made)}"
+            )
+        if name == problem.wrt:
+            wrt_definition = value
+            wrt_value = primary(name, made, "real")
+            value = wrt_value
+        lets[name] = value
+        scope_values[name] = value
+    if wrt_value is None:
+        known = ", ".join(order + list(let_trees))
+        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
+    scope = Scope(scope_values)
+    loss = build_in(loss_tree.tree, scope, log)
+    loss_shape = _scalar(shape_in(loss))
+    if loss_shape is not None:
+        raise ShapeError(
+            f"the loss must be a scalar but it is {shape_text(loss_shape)}; "
+            "wrap it in sum(...) or mean(...)"
+        )
+    return World(primaries, lets, scope, loss, wrt_value, wrt_definition, lets_read_as, log)
+
+
+def _entries(shape: Shape) -> int:
+    return 1 if shape is None else shape[0] * shape[1]
+
+
+def _scalar(shape: Shape) -> Shape:
+    return None if shape is None or tuple(shape) == (1, 1) else (shape[0], shape[1])
 
 
 def build_setting(problem: Problem) -> Setting:
-    """Parse and build a problem. Raises ExprError subclasses on bad input."""
+    """Parse and build a problem (numerically: no SymPy). Raises ExprError subclasses on bad
+    input."""
     loss_tree = parse(problem.loss)
     let_trees = {name: parse(text) for name, text in problem.lets}
     if len(let_trees) != len(problem.lets):
@@ -265,70 +317,22 @@ def build_setting(problem: Problem) -> Setting:
                     f"{option} {name}: {name} does not appear in the loss or any --let "
                     f"(names: {', '.join(order + list(let_trees))})"
                 )
-
-    primaries = primary_symbols(problem, order)
-    scope_values: dict[str, Value] = dict(primaries)
-    lets: dict[str, Value] = {}
-    wrt_value: Value | None = primaries.get(problem.wrt)
-    wrt_definition: Value | None = None
-    lets_read_as: dict[str, str] = {}
-    log = BuildLog()
-    for name, parsed in let_trees.items():
-        value = build(parsed.tree, Scope(scope_values), log)
-        lets_read_as[name] = log.echo(parsed.tree)
-        if name in problem.shapes and problem.shapes[name] != (shape_of(value) or (1, 1)):
-            raise SpecError(
-                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
-                f"{shape_text(shape_of(value))}"
-            )
-        if name == problem.wrt:
-            wrt_definition = value
-            wrt_value = symbols_for(name, shape_of(value))
-            value = wrt_value
-        lets[name] = value
-        scope_values[name] = value
-    if wrt_value is None:
-        known = ", ".join(order + list(let_trees))
-        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
-    scope = Scope(scope_values)
-
-    loss = build(loss_tree.tree, scope, log)
-    if isinstance(loss, sp.MatrixBase):
-        raise ShapeError(
-            f"the loss must be a scalar but it is {shape_text(loss.shape)}; "
-            "wrap it in sum(...) or mean(...)"
-        )
-    if isinstance(wrt_value, sp.MatrixBase):
-        truth: Value = sp.ImmutableMatrix(
-            wrt_value.rows, wrt_value.cols, lambda i, j: sp.diff(loss, wrt_value[i, j])
-        )
-    else:
-        truth = sp.diff(loss, wrt_value)
-
+    world = _world(
+        problem, order, let_trees, loss_tree, lambda n, shape, _: tensor.leaf(n, shape), tensor.build
+    )
     return Setting(
         problem,
-        primaries,
-        lets,
-        scope,
-        loss,
-        wrt_value,
-        wrt_definition,
-        truth,
+        world,
+        tensor.gradient(world.loss, world.wrt_value),
         let_trees,
         loss_tree,
-        log.echo(loss_tree.tree),
-        lets_read_as,
-        log.notes,
+        world.log.echo(loss_tree.tree),
+        world.lets_read_as,
+        world.log.notes,
     )
 
 
-def _factors(
-    loss_tree: Parsed,
-    let_trees: dict[str, Parsed],
-    primaries: dict[str, Value],
-    lets: dict[str, Value],
-    scope: Scope,
-) -> list[Factor]:
+def _factors(loss_tree: Parsed, let_trees: dict[str, Parsed], world: World[Op]) -> list[Factor]:
     """Factors a learner commonly drops or adds: f'(u) for every activation in the problem,
     and every name (x, a, W, ...)."""
     found: dict[str, Factor] = {}
@@ -348,13 +352,13 @@ def _factors(
                 label = to_text(candidate)
                 if label not in found:
                     try:
-                        found[label] = Factor(label, build(candidate, scope))
+                        found[label] = Factor(label, tensor.build(candidate, world.scope))
                     except ShapeError:
                         continue
-    for name, value in [*primaries.items(), *lets.items()]:
+    for name, value in [*world.primaries.items(), *world.lets.items()]:
         found.setdefault(name, Factor(name, value))
-        if isinstance(value, sp.MatrixBase):
-            found.setdefault(name + ".T", Factor(name + ".T", value.T))
+        if value.shape is not None:
+            found.setdefault(name + ".T", Factor(name + ".T", tensor.TENSOR.transpose(value)))
     return list(found.values())
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import sympy as sp
 
 from backprop_coach.expr.errors import ExprError
-from backprop_coach.expr.parse import DOMAINS
-from backprop_coach.expr.symbolic import Value, build, shape_of
+from backprop_coach.expr.parse import DOMAINS, parse
+from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
 from backprop_coach.grading.diagnosis import Finding, close, terms_slack
 from backprop_coach.grading.problem import Setting
@@ -83,14 +82,13 @@ def wrong_argument(
     setting: Setting,
     tree: Node,
     truth: np.ndarray,
-    env: dict[sp.Symbol, np.ndarray],
-    size: int,
+    points: Points,
     slack: np.ndarray | None,
 ) -> Finding | None:
     """The one name occurrence that, replaced by another name of the same shape, makes the claim
     equal the truth; None when there is none (or too many candidates to try)."""
     scope = setting.scope
-    shapes = {name: shape_of(value) for name, value in scope.values.items()}
+    shapes = {name: value.shape for name, value in scope.values.items()}
     tried = 0
     for occurrence, call in _occurrences(tree):
         wrote = scope.resolve(occurrence.id)
@@ -103,10 +101,10 @@ def wrong_argument(
             if tried > MAX_SWAPS:
                 return None
             try:
-                value = build(_replaced(tree, occurrence, meant), scope)
+                value = setting.build(_replaced(tree, occurrence, meant))
             except ExprError:
                 continue
-            candidate = setting.values(value, env, size)
+            candidate = points.values(value)
             if candidate.shape == truth.shape and close(candidate, truth, slack):
                 return _argument_finding(occurrence.id, meant, call)
     return None
@@ -142,26 +140,46 @@ def _candidates(shape: tuple[int, int] | None) -> list[str]:
     return list(STRICTER)
 
 
-def _ops(value: Value) -> int:
-    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    return sum(int(sp.count_ops(e)) for e in entries)
+def _shorter(setting: Setting, claim: Node, reference: str | None) -> bool:
+    """Whether the claim has fewer operations than the truth (or the reference), counted by
+    SymPy on both: an assumption simplifies, so a domain hint needs the shorter form."""
+    import sympy as sp
+
+    def ops(value: object) -> int:
+        entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+        return sum(int(sp.count_ops(e)) for e in entries)
+
+    if not setting.small:
+        return False  # no hint where SymPy cannot count (a large problem)
+    symbolic = setting.symbolic
+    try:
+        mine = symbolic.build(claim)
+        target = symbolic.truth if reference is None else symbolic.build(parse(reference).tree)
+    except ExprError:
+        return False
+    return ops(mine) < ops(target)
 
 
 def domain_hint(
-    setting: Setting, claim: Value, target: Value, seed: int, size: int
+    setting: Setting,
+    tree: Node,
+    claim: Op,
+    target: Op,
+    reference: str | None,
+    seed: int,
+    size: int,
 ) -> Finding | None:
     """A name (with no declared domain) that, drawn from a stricter domain, makes the claim
     equal the truth; None when no such name and domain exist. Only a claim shorter than the
     truth qualifies: p − y is what the cross-entropy gradient simplifies to when y sums to one,
-    while δ·Σx, right when x happens to sum to one, is no simplification but a slip."""
-    if _ops(claim) >= _ops(target):
-        return None  # an assumption simplifies: the claim must be the shorter form
+    while δ·Σx, right when x happens to sum to one, is no simplification but a slip (counted in
+    SymPy, and only once the numbers found a domain)."""
     # fresh points for each stricter domain, four times the grader's: a hint claims that the
     # whole domain works, so it must see that domain's edges
     rng = np.random.default_rng(seed + 1)
     size *= 4
     for name, value in setting.primaries.items():
-        shape = shape_of(value)
+        shape = value.shape
         declared = setting.problem.domains.get(name)
         if declared is not None:
             # onehot makes every column one-hot; a batch in the row layout wants onehot_rows
@@ -175,19 +193,21 @@ def domain_hint(
             kinds = _candidates(shape)
         works = []
         for kind in kinds:
-            env = setting.draw(size, rng, {name: kind})
-            truth = setting.values(target, env, size)
-            mine = setting.values(claim, env, size)
+            points = setting.draw(size, rng, {name: kind})
+            truth = points.values(target)
+            mine = points.values(claim)
             if truth.shape != mine.shape:
                 return None
             # where the truth itself is undefined (log of an underflowed p) there is no verdict,
             # as in the grader's own sampling; most points must be left
             ok = np.isfinite(truth).all(axis=(1, 2))
-            slack = terms_slack(setting.magnitudes(target, env, size))[ok]  # as the grader's
+            slack = terms_slack(points.magnitudes(target))[ok]  # as the grader's
             if ok.sum() >= size // 2 and close(mine[ok], truth[ok], slack):
                 works.append(kind)
         if not works:
             continue
+        if not _shorter(setting, tree, reference):
+            return None
         kind = works[0]
         words = DOMAIN_WORDS[kind]
         if kind == "onehot" and "simplex" in works:

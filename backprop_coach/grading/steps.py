@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-import sympy as sp
-
+from backprop_coach.expr import tensor
+from backprop_coach.expr.algebra import Scope, shape_text
 from backprop_coach.expr.errors import ExprError, NameError_
 from backprop_coach.expr.parse import parse
-from backprop_coach.expr.symbolic import Scope, Value, build, shape_of, shape_text, symbols_for
+from backprop_coach.expr.tensor import Op
 from backprop_coach.expr.tree import Deriv
 from backprop_coach.grading.grader import LOSS_NAMES, grade
 from backprop_coach.grading.problem import (
@@ -21,7 +21,6 @@ from backprop_coach.grading.problem import (
     build_setting,
     declared_names,
     primary_names,
-    primary_symbols,
 )
 from backprop_coach.grading.verdict import CORRECT, INVALID
 
@@ -110,40 +109,48 @@ def split_steps(text: str) -> tuple[str | None, list[str]]:
 
 
 class _Leibniz:
-    """Values of Leibniz terms: ∂num/∂den with den replaced by a fresh symbol D, everything
-    downstream rebuilt on D, differentiated, and D put back to den's value."""
+    """Values of Leibniz terms: ∂num/∂den with den standing as a leaf of its own, everything
+    downstream rebuilt on it, and the derivative taken in reverse mode where the leaf holds
+    den's value (expr.tensor.jacobian)."""
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.lets = dict(problem.lets)
         self.trees = {n: parse(t).tree for n, t in problem.lets}
         self.loss = parse(problem.loss).tree
-        self.cache: dict[tuple[str, str], Value] = {}
-        self.plain = self._values(None, None)
+        self.cache: dict[tuple[str, str], Op] = {}
+        self.plain = self._values(None)
 
     def names(self) -> frozenset[str]:
         return frozenset(self.plain) | frozenset(LOSS_NAMES)
 
-    def _values(self, den: str | None, symbol: Value | None) -> dict[str, Value]:
-        """Every name's value, in order, with den (if given) standing as `symbol`."""
+    def _values(self, den: str | None) -> dict[str, Op]:
+        """Every name's value, in order, with den (if given) standing as a leaf of its own."""
         order = primary_names(
             [*self.trees.values(), self.loss], self.lets, declared_names(self.problem)
         )
-        values: dict[str, Value] = primary_symbols(self.problem, order)
-        if den is not None and den in values:
-            values[den] = symbol  # type: ignore[assignment]
+        shapes = self.problem.shapes
+        values: dict[str, Op] = {
+            n: tensor.leaf(n, None if shapes.get(n, (1, 1)) == (1, 1) else shapes[n])
+            for n in order
+        }
+        stand_in = None
+        if den is not None:
+            stand_in = tensor.leaf(_STAND_IN + den, self.plain[den].shape)
+            if den in values:
+                values[den] = stand_in
         for name, tree in self.trees.items():
-            values[name] = symbol if name == den else build(tree, Scope(values))  # type: ignore[assignment]
-        values["__loss__"] = build(self.loss, Scope(values))
+            values[name] = stand_in if name == den and stand_in else tensor.build(tree, Scope(values))
+        values["__loss__"] = tensor.build(self.loss, Scope(values))
         return values
 
-    def __call__(self, num: str, den: str, col: int) -> Value:
+    def __call__(self, num: str, den: str, col: int) -> Op:
         key = (num, den)
         if key not in self.cache:
             self.cache[key] = self._derivative(num, den, col)
         return self.cache[key]
 
-    def _derivative(self, num: str, den: str, col: int) -> Value:
+    def _derivative(self, num: str, den: str, col: int) -> Op:
         target = "__loss__" if num in LOSS_NAMES and num not in self.plain else num
         known = ", ".join(n for n in self.plain if n != "__loss__")
         if target not in self.plain:
@@ -153,34 +160,20 @@ class _Leibniz:
         if den not in self.plain or den == "__loss__":
             raise NameError_(f"∂{num}/∂{den}: unknown quantity {den}; known: {known}", col)
         actual = self.plain[den]
-        symbol = symbols_for(f"{den}_d", shape_of(actual))
-        value = self._values(den, symbol)[target]
-        back = _pairs(symbol, actual)
-        num_shape, den_shape = shape_of(value), shape_of(symbol)
-        if den_shape is None:
-            if num_shape is None:
-                return sp.diff(value, symbol).xreplace(back)
-            return value.applyfunc(lambda e: sp.diff(e, symbol)).xreplace(back)
-        if num_shape is None:
-            return sp.ImmutableMatrix(
-                *den_shape, lambda i, j: sp.diff(value, symbol[i, j])
-            ).xreplace(back)
-        if num_shape == den_shape:  # elementwise: the diagonal of the Jacobian
-            return sp.ImmutableMatrix(
-                *den_shape, lambda i, j: sp.diff(value[i, j], symbol[i, j])
-            ).xreplace(back)
-        raise ExprError(
-            f"∂{num}/∂{den} is a Jacobian between shapes {shape_text(num_shape)} and "
-            f"{shape_text(den_shape)}; write the matrix form "
-            "instead (e.g. δ @ x.T)",
-            col,
-        )
+        rebuilt = self._values(den)
+        value, stand_in = rebuilt[target], rebuilt[den]
+        num_shape, den_shape = value.shape, actual.shape
+        if den_shape is not None and num_shape is not None and num_shape != den_shape:
+            raise ExprError(
+                f"∂{num}/∂{den} is a Jacobian between shapes {shape_text(num_shape)} and "
+                f"{shape_text(den_shape)}; write the matrix form "
+                "instead (e.g. δ @ x.T)",
+                col,
+            )
+        return tensor.jacobian(value, stand_in, actual)
 
 
-def _pairs(symbol: Value, actual: Value) -> dict[sp.Basic, sp.Basic]:
-    if isinstance(symbol, sp.MatrixBase):
-        return dict(zip(list(symbol), list(actual), strict=True))
-    return {symbol: actual}
+_STAND_IN = "∂"  # no name a learner can type starts with it
 
 
 def check_steps(
@@ -207,7 +200,9 @@ def check_steps(
     except ExprError as err:
         return StepsReport(problem.wrt if problem else "", [], error=str(err))
     quantities = leibniz.names()
-    scoped = replace(setting, scope=Scope(setting.scope.values, derivative=leibniz))
+    scoped = replace(
+        setting, world=replace(setting.world, scope=Scope(setting.scope.values, derivative=leibniz))
+    )
     results: list[StepResult] = []
     previous: str | None = None
     for number, step in enumerate(lines, start=1):
@@ -239,7 +234,7 @@ def _grade_step(
     quantities: frozenset[str],
     fmt: str,
 ) -> StepResult:
-    truth = grade(setting, step, quantities=quantities, fmt=fmt)
+    truth = grade(setting, step, quantities=quantities, fmt=fmt, display=False)
     if truth.verdict == INVALID:
         return StepResult(number, step, False, False, "invalid", truth.message)
     read_as = truth.claim
@@ -247,7 +242,9 @@ def _grade_step(
     if previous is None:
         follows, against = correct, truth
     else:
-        against = grade(setting, step, quantities=quantities, reference=previous, fmt=fmt)
+        against = grade(
+            setting, step, quantities=quantities, reference=previous, fmt=fmt, display=False
+        )
         follows = against.verdict == CORRECT
     diagnosis = None if follows or correct else against.diagnosis  # a correction is no new error
     if correct:

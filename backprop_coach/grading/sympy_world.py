@@ -1,0 +1,103 @@
+"""A problem in SymPy: the exact truth, its printed forms, symbolic proof and exact evaluation.
+
+Built only when something shows a formula, proves a claim or evaluates at an exact point
+(`Setting.symbolic`); the verdict itself never waits for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy as sp
+
+from backprop_coach.expr.symbolic import Scope, Value, build, free_entries, shape_of
+from backprop_coach.expr.tree import Node
+from backprop_coach.grading.problem import Problem, World
+
+
+def pretty(value: object) -> str:
+    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
+    are unreadable in a terminal)."""
+    if isinstance(value, sp.MatrixBase):
+        label = "[0]" if value.cols == 1 else "[0,0]"
+        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
+    return sp.pretty(value, use_unicode=True, num_columns=72)
+
+
+@dataclass
+class SymbolicSetting:
+    """The problem in SymPy: the exact truth (entry by entry with sp.diff), its printed forms,
+    symbolic proof and exact evaluation. Built only when something shows, proves or evaluates
+    exactly (Setting.symbolic)."""
+
+    problem: Problem
+    world: World[Value]
+
+    @property
+    def primaries(self) -> dict[str, Value]:
+        return self.world.primaries
+
+    @property
+    def scope(self) -> Scope[Value]:
+        return self.world.scope
+
+    @property
+    def wrt_value(self) -> Value:
+        return self.world.wrt_value
+
+    @property
+    def wrt_definition(self) -> Value | None:
+        return self.world.wrt_definition
+
+    @cached_property
+    def truth(self) -> Value:
+        loss, wrt = self.world.loss, self.world.wrt_value
+        if isinstance(wrt, sp.MatrixBase):
+            return sp.ImmutableMatrix(wrt.rows, wrt.cols, lambda i, j: sp.diff(loss, wrt[i, j]))
+        return sp.diff(loss, wrt)
+
+    def build(self, tree: Node) -> Value:
+        return build(tree, self.world.scope)
+
+    @cached_property
+    def truth_display(self) -> Value:
+        """The true gradient with lets folded back in, for printing (built once per setting)."""
+        return self.display(self.truth)
+
+    @cached_property
+    def truth_pretty(self) -> str:
+        return pretty(self.truth_display)
+
+    @cached_property
+    def truth_text(self) -> str:
+        return str(self.truth_display)
+
+    @cached_property
+    def truth_latex(self) -> str:
+        """LaTeX of the truth (its first entry for a matrix)."""
+        shown = self.truth_display
+        return sp.latex(shown[0, 0] if isinstance(shown, sp.MatrixBase) else shown)
+
+    def display(self, value: Value) -> Value:
+        """Fold let definitions back into their names, for printing (a = σ(z) shows as a)."""
+        for name in reversed(self.world.lets):
+            let = self.world.lets[name]
+            if shape_of(let) is None and not let.is_Atom:
+                value = value.subs(let, sp.Symbol(name, real=True))
+        return value
+
+    def expand_wrt(self, value: Value) -> Value:
+        """Express a value in primaries only (replace the wrt node by its definition)."""
+        if self.world.wrt_definition is None:
+            return value
+        mapping = dict(
+            zip(
+                free_entries(self.world.wrt_value),
+                free_entries(self.world.wrt_definition),
+                strict=True,
+            )
+        )
+        return value.xreplace(mapping)
+
+
