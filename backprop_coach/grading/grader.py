@@ -29,7 +29,7 @@ from backprop_coach.grading.diagnosis import (
     terms_slack,
     transposed,
 )
-from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.problem import Problem, Setting, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -46,7 +46,7 @@ def check(
     """Build the problem and grade one claim; bad input becomes an `invalid` verdict. Without
     `display` (batch mode prints JSON only) the pretty and LaTeX forms are not built."""
     try:
-        setting = build_setting(problem)
+        setting = setting_for(problem)
     except ExprError as err:
         return invalid(f"problem: {err}")
     return grade(setting, claim_text, seed, fmt=fmt, display=display)

@@ -16,7 +16,7 @@ from backprop_coach.expr.parse import parse, parse_number
 from backprop_coach.expr.symbolic import Scope, build, exact_fraction, is_exactly_zero
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.diagnosis import terms_slack
-from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.problem import Problem, Setting, setting_for
 from backprop_coach.grading.rounding import judge
 from backprop_coach.grading.sympy_world import SymbolicSetting
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
@@ -26,7 +26,7 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     """Grade a number (or an exact expression) for ∂L/∂wrt at `point`; bad input (a name
     without a value, a matrix, too few significant figures) is an `invalid` verdict."""
     try:
-        setting = build_setting(problem)
+        setting = setting_for(problem)
     except ExprError as err:
         return invalid(str(err), claim_text)
     problem_with_point = _check_point(setting, point)

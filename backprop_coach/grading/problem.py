@@ -9,6 +9,8 @@ everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -292,6 +294,26 @@ def _entries(shape: Shape) -> int:
 
 def _scalar(shape: Shape) -> Shape:
     return None if shape is None or tuple(shape) == (1, 1) else (shape[0], shape[1])
+
+
+_CACHE: OrderedDict[str, Setting] = OrderedDict()
+CACHE_SIZE = 64
+
+
+def setting_for(problem: Problem) -> Setting:
+    """build_setting, remembered for the last CACHE_SIZE problems of this process (a quiz grades
+    many attempts at one question, a batch many claims about one problem; the SymPy world, once
+    built for a proof, is reused too). Raises ExprError subclasses on bad input."""
+    key = json.dumps(problem.to_json(), sort_keys=True)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    setting = build_setting(problem)
+    _CACHE[key] = setting
+    if len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return setting
 
 
 def build_setting(problem: Problem) -> Setting:

@@ -4,7 +4,6 @@ engine's value for the variant drawn from a seed."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from backprop_coach.bank.model import NumericSpec, Question
@@ -16,24 +15,11 @@ from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse_number, parse_quantity_claim
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
-from backprop_coach.grading.problem import Problem, Setting, build_setting
+from backprop_coach.grading.problem import setting_for
 from backprop_coach.grading.rounding import decimals_for, judge
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"
-
-
-_SETTINGS: dict[str, Setting] = {}
-
-
-def setting_for(problem: Problem) -> Setting:
-    """Settings are built once per worker (a quiz grades many attempts at one question)."""
-    key = json.dumps(problem.to_json(), sort_keys=True)
-    if key not in _SETTINGS:
-        if len(_SETTINGS) >= 64:
-            _SETTINGS.clear()
-        _SETTINGS[key] = build_setting(problem)
-    return _SETTINGS[key]
 
 
 def grade_derivation(
