@@ -97,6 +97,10 @@ def validate(
     ] = None,
     bank: BankOption = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds allowed per question.")] = 60.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, metavar="N", help="Workers at once (default: one a core)."),
+    ] = None,
 ) -> None:
     """Prove every question with the tool itself: reference answers correct, listed mistakes
     diagnosed as stated, explanation steps equal to the answer, no answer that is the question's
@@ -107,8 +111,7 @@ def validate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from backprop_coach.bank.validate import validate_question
-    from backprop_coach.grading.sandbox import Sandbox
-    from backprop_coach.grading.service import run
+    from backprop_coach.grading.sandbox import Pool, default_jobs
 
     loaded = load(bank, quiet=True)
     if ids:
@@ -122,12 +125,16 @@ def validate(
         TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("{task.description}"), console=console(), transient=True,
     )  # fmt: skip
+    questions = loaded.questions
     try:
-        with Sandbox() as box, progress:
-            task = progress.add_task("", total=len(loaded.questions))
-            for question in loaded.questions:
+        with Pool(jobs or default_jobs()) as pool, progress:
+            task = progress.add_task("", total=len(questions))
+            tasks = ((validate_question, (q,)) for q in questions)
+            for question, (status, value) in zip(
+                questions, pool.map(tasks, timeout), strict=True
+            ):
                 progress.update(task, description=question.id)
-                failures = run(box, validate_question, (question,), timeout, lambda m: [m])
+                failures = value if status == "ok" else [_failure(status, value, timeout)]
                 if failures:
                     report[f"{question.id} ({question.path})"] = failures
                 progress.advance(task)
@@ -138,6 +145,12 @@ def validate(
     show(render_validation(len(loaded.questions) + len(loaded.problems), report))
     if report:
         raise typer.Exit(1)
+
+
+def _failure(status: str, message: str, timeout: float) -> str:
+    if status == "timeout":
+        return f"time limit hit: gave up after {timeout:g} s (--timeout raises the limit)"
+    return f"could not validate: {message}"
 
 
 @bank_app.command("new")

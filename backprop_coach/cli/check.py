@@ -132,6 +132,18 @@ def check(
     timeout: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds allowed for one check.")
     ] = 5.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, metavar="N", help="With --batch: workers at once (default: one a core)."
+        ),
+    ] = None,
+    with_truth: Annotated[
+        bool,
+        typer.Option(
+            "--truth", help="With --batch: add each truth as text (SymPy's formula; slower)."
+        ),
+    ] = False,
 ) -> None:
     """Prove or refute a claimed gradient, and say what is wrong with it.
 
@@ -146,7 +158,7 @@ def check(
     if input_format not in INPUT_FORMATS:
         fail(f"--input-format: choose from {', '.join(INPUT_FORMATS)}")
     if batch is not None:
-        _batch(batch, timeout)
+        _batch(batch, timeout, jobs, with_truth)
         return
     if steps is not None:
         if claim is not None or at:
@@ -175,7 +187,7 @@ def check(
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
         point = once("--at", [parse_point(spec) for spec in at or []])
         verdict = check_claim(
-            problem, claim, point, timeout, fmt=input_format, display=not json_output
+            problem, claim, point, timeout, fmt=input_format, display=not json_output, truth=True
         )
     except ExprError as err:
         verdict = invalid(str(err), claim)
@@ -228,14 +240,17 @@ def _question(
     _report(verdict, json_output, latex)
 
 
-def _batch(path: Path, timeout: float) -> None:
+def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> None:
     import sys
 
+    from backprop_coach.grading.sandbox import default_jobs
     from backprop_coach.grading.service import check_batch
 
     lines = read_text(path).splitlines()
     try:
-        for result in check_batch(enumerate(lines, start=1), timeout):
+        for result in check_batch(
+            enumerate(lines, start=1), timeout, jobs or default_jobs(), with_truth
+        ):
             emit_json(result)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: results above are complete, the rest were not checked\n")

@@ -1,7 +1,7 @@
 """The functions and constants of the expression language, as data: the canonical name, every
 spelling a learner may type, how many arguments it takes, whether f'(x) prime notation is
 defined, and the one-line summary the help and error messages show. The SymPy meaning of each
-lives in expr.symbolic and its numeric evaluator in grading.numeric (both keyed by `name`)."""
+lives in expr.symbolic and its numeric one in expr.tensor (both keyed by `name`)."""
 
 from __future__ import annotations
 

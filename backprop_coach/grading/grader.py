@@ -41,15 +41,21 @@ LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
 
 def check(
-    problem: Problem, claim_text: str, seed: int = 0, fmt: str = "auto", display: bool = True
+    problem: Problem,
+    claim_text: str,
+    seed: int = 0,
+    fmt: str = "auto",
+    display: bool = True,
+    truth: bool | None = None,
 ) -> Verdict:
     """Build the problem and grade one claim; bad input becomes an `invalid` verdict. Without
-    `display` (batch mode prints JSON only) the pretty and LaTeX forms are not built."""
+    `display` (JSON) the pretty and LaTeX forms are not built; `truth` (by default as
+    `display`) says whether the verdict carries the truth as text (SymPy's, the slow part)."""
     try:
         setting = setting_for(problem)
     except ExprError as err:
         return invalid(f"problem: {err}")
-    return grade(setting, claim_text, seed, fmt=fmt, display=display)
+    return grade(setting, claim_text, seed, fmt=fmt, display=display, truth=truth)
 
 
 def grade(
@@ -62,6 +68,7 @@ def grade(
     fmt: str = "auto",
     forbid: Collection[str] = (),
     display: bool = True,
+    truth: bool | None = None,
 ) -> Verdict:
     """Grade a claim against the setting's true gradient (or against `reference`, another
     expression, when given). `compare` maps labels to other expressions (known mistakes, a
@@ -69,8 +76,8 @@ def grade(
     details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking).
     `forbid` names functions the claim may not use ("sigmoid'" for σ'): such a claim is
     invalid, so that a question cannot be answered by its own notation. `display` adds the
-    printed forms of the claim and the truth (SymPy) to the details, and the truth's text to
-    the verdict (otherwise "")."""
+    printed forms of the claim and the truth (SymPy) to the details; `truth` (by default as
+    `display`) puts the truth's text in the verdict (otherwise it is "")."""
     if quantities is None:  # a Leibniz term dL/da is recognised, to say it is no answer
         quantities = frozenset([*setting.scope.values, *LOSS_NAMES])
     try:
@@ -94,7 +101,10 @@ def grade(
         "lets_read_as": setting.lets_read_as,
         "problem_notes": setting.notes,
     }
-    truth_text = _truth_display(setting, details) if display else ""
+    if display:
+        truth_text = _truth_display(setting, details)
+    else:
+        truth_text = _truth_text(setting) if (display if truth is None else truth) else ""
     try:
         claim = setting.build(parsed.tree, log)
     except ShapeError as err:
@@ -170,13 +180,18 @@ def grade(
     return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
 
 
-def _truth_display(setting: Setting, details: dict[str, Any]) -> str:
-    """The truth as text, and its pretty and LaTeX forms in the details (SymPy; a problem too
-    large to print symbolically says its shape instead)."""
+def _truth_text(setting: Setting) -> str:
+    """The truth as text (SymPy's); a problem too large for SymPy says its shape instead."""
     if not setting.small:
-        shown = f"∂L/∂{setting.problem.wrt}: {shape_text(setting.wrt_shape)} (too large to print)"
-        details["truth_pretty"] = shown
-        return shown
+        return f"{shape_text(setting.wrt_shape)}, too large to print symbolically"
+    return setting.symbolic.truth_text
+
+
+def _truth_display(setting: Setting, details: dict[str, Any]) -> str:
+    """The truth as text, and its pretty and LaTeX forms in the details."""
+    if not setting.small:
+        details["truth_pretty"] = _truth_text(setting)
+        return details["truth_pretty"]
     symbolic = setting.symbolic
     details["truth_pretty"] = symbolic.truth_pretty
     details["truth_latex"] = symbolic.truth_latex

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -83,22 +83,42 @@ class Sandbox:
         return self._conn
 
     def call(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
-        conn = self._start()
+        conn = self.submit(fn, args)
         try:
-            conn.send((fn, args))
             if not conn.poll(timeout):
                 self._kill()
                 raise SandboxTimeout(f"gave up after {timeout:g} s")
-            status, value = conn.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError) as err:
-            self._kill()
-            raise SandboxCrash("the grading worker stopped unexpectedly (out of memory?)") from err
         except BaseException:
             self._kill()
             raise
+        return self.receive()
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Connection:
+        """Send fn(*args) to the worker (forked now if need be); the connection becomes readable
+        when the reply is in (then `receive`)."""
+        conn = self._start()
+        try:
+            conn.send((fn, args))
+        except (BrokenPipeError, ConnectionResetError, OSError) as err:
+            self._kill()
+            raise SandboxCrash("the grading worker stopped unexpectedly (out of memory?)") from err
+        return conn
+
+    def receive(self) -> Any:
+        """The reply to the last `submit`: its value, or SandboxCrash."""
+        assert self._conn is not None
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as err:
+            self._kill()
+            raise SandboxCrash("the grading worker stopped unexpectedly (out of memory?)") from err
         if status != "ok":
             raise SandboxCrash(value)
         return value
+
+    def abandon(self) -> None:
+        """Kill the worker (its work ran out of time); the next submit forks a fresh one."""
+        self._kill()
 
     def _kill(self) -> None:
         if self._proc is not None:
@@ -116,6 +136,90 @@ class Sandbox:
                 pass
             self._proc.join(timeout=1)
         self._kill()
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+Task = tuple[Callable[..., Any], tuple[Any, ...]]
+Outcome = tuple[str, Any]  # ("ok", value), ("timeout", message) or ("crash", message)
+
+
+class Pool:
+    """`jobs` sandboxes working through a stream of calls at once, results in the order of the
+    calls. One thread: the parent waits on the workers' pipes, so a worker can always be
+    killed at its deadline."""
+
+    MAX_AHEAD = 64  # results held back waiting for a slower earlier call
+
+    def __init__(self, jobs: int) -> None:
+        self.boxes = [Sandbox() for _ in range(max(1, jobs))]
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for box in self.boxes:
+            box.close()
+
+    def map(self, tasks: Iterable[Task | Outcome], timeout: float) -> Iterator[Outcome]:
+        """An outcome for each task, in order; an item that is already an outcome (a line
+        refused before grading) passes through in its place."""
+        import time
+        from multiprocessing.connection import wait
+
+        stream = enumerate(tasks)
+        done: dict[int, Outcome] = {}
+        idle = list(self.boxes)
+        busy: dict[Connection, tuple[int, Sandbox, float]] = {}
+        following, exhausted = 0, False
+        while True:
+            while idle and not exhausted and len(done) < self.MAX_AHEAD:
+                try:
+                    index, task = next(stream)
+                except StopIteration:
+                    exhausted = True
+                    break
+                fn, args = task
+                if isinstance(fn, str):  # an outcome already
+                    done[index] = task  # type: ignore[assignment]
+                    continue
+                box = idle.pop()
+                try:
+                    conn = box.submit(fn, args)
+                except SandboxCrash as err:
+                    done[index] = ("crash", str(err))
+                    idle.append(box)
+                    continue
+                busy[conn] = (index, box, time.monotonic() + timeout)
+            while following in done:
+                yield done.pop(following)
+                following += 1
+            if not busy:
+                if exhausted and not done:
+                    return
+                continue
+            now = time.monotonic()
+            soonest = min(deadline for _, _, deadline in busy.values())
+            for conn in wait(list(busy), timeout=max(0.0, soonest - now)):
+                index, box, _ = busy.pop(conn)  # type: ignore[index]
+                try:
+                    done[index] = ("ok", box.receive())
+                except SandboxCrash as err:
+                    done[index] = ("crash", str(err))
+                idle.append(box)
+            now = time.monotonic()
+            for conn, (index, box, deadline) in list(busy.items()):
+                if deadline <= now:
+                    del busy[conn]
+                    box.abandon()
+                    done[index] = ("timeout", f"gave up after {timeout:g} s")
+                    idle.append(box)
 
 
 def in_sandbox() -> bool:

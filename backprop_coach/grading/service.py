@@ -11,7 +11,14 @@ from backprop_coach.expr.errors import ExprError
 from backprop_coach.grading import grader
 from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem, once, problem_from_specs
-from backprop_coach.grading.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+from backprop_coach.grading.sandbox import (
+    Outcome,
+    Pool,
+    Sandbox,
+    SandboxCrash,
+    SandboxTimeout,
+    Task,
+)
 from backprop_coach.grading.verdict import Verdict, invalid
 
 DEFAULT_TIMEOUT = 5.0
@@ -29,10 +36,7 @@ def run(
     try:
         return box.call(fn, args, timeout)
     except SandboxTimeout:
-        return failed(
-            f"time limit hit: gave up after {timeout:g} s (the input is too expensive to decide; "
-            "--timeout raises the limit)"
-        )
+        return failed(_time_limit(timeout))
     except SandboxCrash as err:
         return failed(f"could not check this input: {err}")
 
@@ -45,15 +49,17 @@ def check_claim(
     box: Sandbox | None = None,
     fmt: str = "auto",
     display: bool = True,
+    truth: bool | None = None,
 ) -> Verdict:
     """Grade one claim (symbolic, or a number at one point when `at` is given); `display`
-    builds the forms a person reads (not needed for JSON)."""
+    builds the forms a person reads (not needed for JSON), `truth` (by default as `display`)
+    the truth's text."""
     own = box is None
     box = box or Sandbox()
     try:
         if at:
             return run(box, check_number, (problem, claim, at), timeout)
-        return run(box, grader.check, (problem, claim, 0, fmt, display), timeout)
+        return run(box, grader.check, (problem, claim, 0, fmt, display, truth), timeout)
     finally:
         if own:
             box.close()
@@ -63,54 +69,102 @@ BATCH_KEYS = ("id", "loss", "wrt", "claim", "let", "shape", "domain", "at", "inp
 
 
 def check_batch(
-    cases: Iterable[tuple[int, str]], timeout: float = DEFAULT_TIMEOUT
+    cases: Iterable[tuple[int, str]],
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: int = 1,
+    truth: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """One JSON result per JSONL line, in order, each echoing its id. Lines are (number, text);
     blank lines and `#` comments are skipped. A line with an unknown key is invalid, naming the
     key (a typo such as "domains" must not silently change the problem); `at` checks a number
     at a point, as `check --at` (a list of "NAME=VALUE" or an object); `expect` is ignored (the
-    corpus keeps its expected verdicts there)."""
-    import difflib
-    import json
+    corpus keeps its expected verdicts there). `jobs` workers grade at once (each in its own
+    sandbox, results in order). With `truth`, each result carries the truth as text (SymPy's
+    formula, the slow part); otherwise the key is left out."""
+    ids: list[object] = []
 
-    from backprop_coach.expr.parse import INPUT_FORMATS, parse_point
-
-    with Sandbox() as box:
+    def tasks() -> Iterator[Task | Outcome]:
         for number, line in cases:
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            case_id: object = None
+            case: dict[str, Any] = {}
             try:
-                try:
-                    case = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"not valid JSON ({err.msg} at column {err.colno})") from None
-                if not isinstance(case, dict):
-                    raise ValueError("a case is a JSON object")
-                case_id = case.get("id")
-                for key in case:
-                    if key not in BATCH_KEYS:
-                        close = difflib.get_close_matches(key, BATCH_KEYS, n=1)
-                        hint = f" (did you mean {close[0]!r}?)" if close else ""
-                        raise ValueError(
-                            f"unknown key {key!r}{hint}; keys: {', '.join(BATCH_KEYS)}"
-                        )
-                problem = problem_from_specs(
-                    _text(case, "loss"),
-                    _text(case, "wrt"),
-                    _texts(case, "let"),
-                    _texts(case, "shape"),
-                    _texts(case, "domain"),
-                )
-                point = once("at", [parse_point(spec) for spec in _points(case)])
-                fmt = case.get("input_format", "auto")
-                if fmt not in INPUT_FORMATS:
-                    raise ValueError(f"field 'input_format' is one of {', '.join(INPUT_FORMATS)}")
-                claim = _text(case, "claim")
-                verdict = check_claim(problem, claim, point, timeout, box, fmt, display=False)
+                case = _case(line)
+                _known_keys(case)
+                problem, claim, point, fmt = _read_case(case)
             except (ValueError, ExprError) as err:
-                verdict = invalid(f"line {number}: {err}")
-            yield {"id": case_id, **verdict.to_json()}
+                ids.append(case.get("id"))
+                yield ("ok", invalid(f"line {number}: {err}"))
+                continue
+            ids.append(case.get("id"))
+            if point:
+                yield (check_number, (problem, claim, point))
+            else:
+                yield (grader.check, (problem, claim, 0, fmt, False, truth))
+
+    with Pool(jobs) as pool:
+        for index, (status, value) in enumerate(pool.map(tasks(), timeout)):
+            verdict = value if status == "ok" else _failed(status, value, timeout)
+            data = verdict.to_json()
+            if not truth:
+                del data["truth"]
+            yield {"id": ids[index], **data}
+
+
+def _failed(status: str, message: str, timeout: float) -> Verdict:
+    if status == "timeout":
+        return invalid(_time_limit(timeout))
+    return invalid(f"could not check this input: {message}")
+
+
+def _time_limit(timeout: float) -> str:
+    return (
+        f"time limit hit: gave up after {timeout:g} s (the input is too expensive to decide; "
+        "--timeout raises the limit)"
+    )
+
+
+def _case(line: str) -> dict[str, Any]:
+    """A JSONL line as a case object."""
+    import json
+
+    try:
+        case = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(case, dict):
+        raise ValueError("a case is a JSON object")
+    return case
+
+
+def _known_keys(case: dict[str, Any]) -> None:
+    """Refuse a key that is not a batch key, with the nearest one (a typo must not silently
+    change the problem)."""
+    import difflib
+
+    for key in case:
+        if key not in BATCH_KEYS:
+            close = difflib.get_close_matches(key, BATCH_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown key {key!r}{hint}; keys: {', '.join(BATCH_KEYS)}")
+
+
+def _read_case(case: dict[str, Any]) -> tuple[Problem, str, dict[str, Fraction], str]:
+    """The problem, claim, point (for `at`) and input format of a case."""
+    from backprop_coach.expr.parse import INPUT_FORMATS, parse_point
+
+    problem = problem_from_specs(
+        _text(case, "loss"),
+        _text(case, "wrt"),
+        _texts(case, "let"),
+        _texts(case, "shape"),
+        _texts(case, "domain"),
+    )
+    point = once("at", [parse_point(spec) for spec in _points(case)])
+    fmt = case.get("input_format", "auto")
+    if fmt not in INPUT_FORMATS:
+        raise ValueError(f"field 'input_format' is one of {', '.join(INPUT_FORMATS)}")
+    return problem, _text(case, "claim"), point, fmt
 
 
 def _points(case: dict[str, Any]) -> list[str]:
