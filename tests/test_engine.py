@@ -277,3 +277,13 @@ def test_random_networks_are_reproducible_and_hand_sized() -> None:
     assert a == b
     weights = [w for layer in a["layers"] for row in layer["W"] for w in row]
     assert all(round(w, 2) == w for w in weights)
+
+
+def test_the_bank_knows_exactly_the_engines_activations_and_losses() -> None:
+    """bank.load checks names against a numpy-free list (start-up); it must be the engine's."""
+    from backprop_coach.engine.activations import ACTIVATIONS
+    from backprop_coach.engine.losses import LOSSES
+    from backprop_coach.engine.names import ACTIVATION_NAMES, LOSS_NAMES
+
+    assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
+    assert tuple(LOSSES) == LOSS_NAMES

@@ -11,7 +11,8 @@ import sympy as sp
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
-from backprop_coach.grading.problem import Problem, build_setting, problem_from_specs
+from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.grading.setting import build_setting
 
 NEURON = (("z", "w*x + b"), ("a", "sigmoid(z)"))
 SSE = Problem("(a - y)^2/2", "w", NEURON)

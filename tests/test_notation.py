@@ -19,7 +19,8 @@ from backprop_coach.expr.parse import parse
 from backprop_coach.expr.symbolic import BuildLog, Scope, build, symbols_for
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem, build_setting
+from backprop_coach.grading.problem import Problem
+from backprop_coach.grading.setting import build_setting
 
 RNG = np.random.default_rng(7)
 ROW = {"X": (4, 3), "W": (3, 2), "b": (1, 2), "Y": (4, 2)}  # PyTorch layout: a batch of rows

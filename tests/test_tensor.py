@@ -13,7 +13,8 @@ import sympy as sp
 
 from backprop_coach.expr.symbolic import free_entries, rewrite_exp
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem, build_setting, problem_from_specs
+from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.grading.setting import build_setting
 
 DATA = Path(__file__).parent / "data"
 

@@ -19,8 +19,7 @@ from backprop_coach.bank.model import (
     Step,
     WrongAnswer,
 )
-from backprop_coach.engine.activations import ACTIVATIONS
-from backprop_coach.engine.losses import LOSSES
+from backprop_coach.engine.names import ACTIVATION_NAMES, LOSS_NAMES
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE, canonical_function
 from backprop_coach.expr.parse import parse
@@ -344,12 +343,12 @@ def _numeric(f: _Fields) -> NumericSpec:
     if (
         not isinstance(acts, list)
         or len(acts) != len(sizes) - 1
-        or any(a not in ACTIVATIONS for a in acts)
+        or any(a not in ACTIVATION_NAMES for a in acts)
     ):
-        raise f.fail("network.activations", f"one per layer, from {', '.join(ACTIVATIONS)}")
+        raise f.fail("network.activations", f"one per layer, from {', '.join(ACTIVATION_NAMES)}")
     loss = net.get("loss")
-    if loss not in LOSSES:
-        raise f.fail("network.loss", f"expected one of {', '.join(LOSSES)}")
+    if loss not in LOSS_NAMES:
+        raise f.fail("network.loss", f"expected one of {', '.join(LOSS_NAMES)}")
     ask = net.get("ask")
     if not isinstance(ask, str) or not ask.strip():
         raise f.fail("network.ask", "expected a quantity such as delta1[0], W2_new[1][0] or loss")

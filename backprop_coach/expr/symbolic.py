@@ -32,6 +32,23 @@ from backprop_coach.expr.tree import Node
 
 Value = sp.Expr | sp.ImmutableMatrix
 
+
+def _no_physical_units() -> None:
+    """SymPy's pretty printer and `simplify` import sympy.physics.units (0.2 s, half of
+    sympy.physics) only to ask whether a factor is a physical `Quantity`; in this tool none
+    ever is. A stand-in module whose Quantity nothing is an instance of answers that question,
+    unless the real one is already loaded."""
+    import sys
+    import types
+
+    if "sympy.physics.units" not in sys.modules:
+        stand_in = types.ModuleType("sympy.physics.units")
+        stand_in.Quantity = type("Quantity", (), {})  # type: ignore[attr-defined]
+        sys.modules["sympy.physics.units"] = stand_in
+
+
+_no_physical_units()
+
 # -- the functions SymPy lacks, each with its local derivative beside it --------------------
 
 

@@ -29,7 +29,8 @@ from backprop_coach.grading.diagnosis import (
     terms_slack,
     transposed,
 )
-from backprop_coach.grading.problem import Problem, Setting, setting_for
+from backprop_coach.grading.problem import LOSS_NAMES, Problem
+from backprop_coach.grading.setting import Setting, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -37,7 +38,6 @@ POINTS = 64  # enough that a wrong piece of a piecewise claim is almost never mi
 MIN_POINTS = 8
 SYMBOLIC_BUDGET = 0.25  # seconds
 SYMBOLIC_MAX_OPS = 120
-LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
 
 def check(

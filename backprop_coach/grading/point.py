@@ -16,8 +16,9 @@ from backprop_coach.expr.parse import parse, parse_number
 from backprop_coach.expr.symbolic import Scope, build, exact_fraction, is_exactly_zero
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.diagnosis import terms_slack
-from backprop_coach.grading.problem import Problem, Setting, setting_for
+from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.rounding import judge
+from backprop_coach.grading.setting import Setting, setting_for
 from backprop_coach.grading.sympy_world import SymbolicSetting
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 

@@ -1,7 +1,6 @@
-"""A derivation problem: a loss, the name to differentiate with respect to, abbreviations (lets),
-shapes and sampling domains. `Problem` holds text; `Setting` is it built for grading: a numeric
-graph of every name (expr.tensor), the true gradient d(loss)/d(wrt) by reverse mode, and the
-SymPy world (grading.sympy_world) built only when a formula is shown or proved.
+"""A derivation problem as text: a loss, the name to differentiate with respect to, abbreviations
+(lets), shapes and sampling domains; the command-line specs that make one; and the names a
+learner may use in an answer. grading.setting builds it for grading.
 
 `wrt` may name a let: then the derivative is taken with respect to that node's value with
 everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
@@ -9,35 +8,16 @@ everything upstream held fixed, which is backpropagation's δ = ∂L/∂z.
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from fractions import Fraction
-from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TypeVar
 
-import numpy as np
-
-from backprop_coach.expr import tensor
-from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
-from backprop_coach.expr.errors import NameError_, ShapeError, SpecError
-from backprop_coach.expr.functions import (
-    CONSTANTS,
-    DIFFERENTIABLE,
-    lookalikes,
-    unknown_function,
-)
+from backprop_coach.expr.errors import NameError_, SpecError
+from backprop_coach.expr.functions import CONSTANTS, lookalikes, unknown_function
 from backprop_coach.expr.parse import Parsed, parse
-from backprop_coach.expr.tensor import Op, Points
-from backprop_coach.expr.tree import BinOp, Call, Name, Node, Num, children, to_text, walk
-from backprop_coach.grading.sampling import sample
+from backprop_coach.expr.tree import BinOp, Name, Node, children, walk
 
-if TYPE_CHECKING:
-    from backprop_coach.grading.sympy_world import SymbolicSetting
-
-SYMBOLIC_MAX_ENTRIES = 64  # larger problems are decided by the numbers alone: SymPy's truth
-# of a 32x32 W@x takes tens of seconds, its numbers a millisecond
+LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
 
 @dataclass(frozen=True)
@@ -58,133 +38,6 @@ class Problem:
             "shape": [f"{n}={r}x{c}" for n, (r, c) in self.shapes.items()],
             "domain": [f"{n}={k}" for n, k in self.domains.items()],
         }
-
-
-@dataclass
-class Factor:
-    """A recognisable factor a learner might drop or add, e.g. σ'(z) or x."""
-
-    label: str
-    value: Op
-
-
-V = TypeVar("V")
-
-
-@dataclass
-class World(Generic[V]):
-    """A problem's names built in one algebra: each primary, each let (the wrt let standing as
-    its own primary, with its definition kept), and the loss."""
-
-    primaries: dict[str, V]
-    lets: dict[str, V]
-    scope: Scope[V]
-    loss: V
-    wrt_value: V
-    wrt_definition: V | None
-    lets_read_as: dict[str, str]
-    log: BuildLog
-
-
-@dataclass
-class Setting:
-    """A problem built for grading: every name, let and the loss as a numeric graph (expr.tensor),
-    the truth ∂L/∂wrt as its reverse-mode gradient, and the SymPy world built lazily."""
-
-    problem: Problem
-    world: World[Op]
-    truth: Op
-    let_trees: dict[str, Parsed]
-    loss_tree: Parsed
-    # how the loss and each let were read (products, transposes explicit) and what was broadcast
-    loss_read_as: str = ""
-    lets_read_as: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def primaries(self) -> dict[str, Op]:
-        return self.world.primaries
-
-    @property
-    def scope(self) -> Scope[Op]:
-        return self.world.scope
-
-    @property
-    def wrt_shape(self) -> Shape:
-        return self.world.wrt_value.shape
-
-    def build(self, tree: Node, log: BuildLog | None = None) -> Op:
-        """The graph of a claim (or any tree) over this problem's names."""
-        return tensor.build(tree, self.world.scope, log)
-
-    @cached_property
-    def symbolic(self) -> SymbolicSetting:
-        """The same problem in SymPy (the parse and every check already passed)."""
-        from backprop_coach.expr.symbolic import build, symbols_for
-        from backprop_coach.grading.sympy_world import SymbolicSetting
-
-        world = _world(
-            self.problem,
-            list(self.world.primaries),
-            self.let_trees,
-            self.loss_tree,
-            lambda n, shape, domain: symbols_for(n, shape, domain),
-            build,
-        )
-        return SymbolicSetting(self.problem, world)
-
-    @property
-    def small(self) -> bool:
-        """Whether the problem is small enough for SymPy to print and prove (every primary at
-        most SYMBOLIC_MAX_ENTRIES entries)."""
-        return all(_entries(v.shape) <= SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values())
-
-    @cached_property
-    def factors(self) -> list[Factor]:
-        """Factors a learner commonly drops or adds (built when a claim first needs them)."""
-        return _factors(self.loss_tree, self.let_trees, self.world)
-
-    # -- numbers -------------------------------------------------------------------------------
-    def draw(
-        self, size: int, rng: np.random.Generator, domains: dict[str, str] | None = None
-    ) -> Points:
-        """Sample every primary from its domain (`domains` overrides some) and compute the wrt
-        node's value there."""
-        arrays: dict[str, np.ndarray] = {}
-        chosen = {**self.problem.domains, **(domains or {})}
-        for name, value in self.world.primaries.items():
-            arrays[name] = sample(chosen.get(name, "real"), value.shape, size, rng)
-        points = Points(arrays, size)
-        return self.bind_wrt(points)
-
-    def bind_wrt(self, points: Points) -> Points:
-        """The points with the wrt node's value added, when wrt is a let."""
-        definition = self.world.wrt_definition
-        if definition is None:
-            return points
-        return points.with_values({self.problem.wrt: points.values(definition)})
-
-    def values(self, value: Op, points: Points) -> np.ndarray:
-        return points.values(value)
-
-    def magnitudes(self, value: Op, points: Points) -> np.ndarray:
-        """The size of the terms each entry adds up (expr.tensor.Points.magnitude)."""
-        return points.magnitudes(value)
-
-    def loss_values(self, points: Points) -> np.ndarray:
-        return points.values(self.world.loss)[:, 0, 0]
-
-    @property
-    def truth_pretty(self) -> str:
-        return self.symbolic.truth_pretty
-
-    @property
-    def truth_latex(self) -> str:
-        return self.symbolic.truth_latex
-
-    @property
-    def truth_text(self) -> str:
-        return self.symbolic.truth_text
 
 
 def primary_names(
@@ -221,7 +74,7 @@ def declared_names(problem: Problem) -> set[str]:
     return {*problem.shapes, *problem.domains, *(n for n, _ in problem.lets), problem.wrt}
 
 
-def _check_calls(trees: list[Node], known: Collection[str]) -> None:
+def check_calls(trees: list[Node], known: Collection[str]) -> None:
     """`name(...)` with a name that is no function and no declared quantity is an unknown
     function (`sigmod(z)`, `cosch(x)`), never silently a product; and a name typed with a
     lookalike letter (Cyrillic а) is refused, since the answer's Latin a would never match it."""
@@ -239,94 +92,16 @@ def _check_calls(trees: list[Node], known: Collection[str]) -> None:
                 raise err
 
 
-def _world(
-    problem: Problem,
-    order: list[str],
-    let_trees: dict[str, Parsed],
-    loss_tree: Parsed,
-    primary: Callable[[str, Shape, str], V],
-    build_in: Callable[[Node, Scope[V], BuildLog], V],
-) -> World[V]:
-    """Build every primary (`primary(name, shape, domain)`), let and the loss in one algebra.
-    Raises ExprError subclasses on bad input."""
-    shape_in: Callable[[V], Shape] = lambda v: v.shape if hasattr(v, "shape") else None  # noqa: E731
-    primaries = {
-        n: primary(n, _scalar(problem.shapes.get(n)), problem.domains.get(n, "real")) for n in order
-    }
-    scope_values: dict[str, V] = dict(primaries)
-    lets: dict[str, V] = {}
-    wrt_value: V | None = primaries.get(problem.wrt)
-    wrt_definition: V | None = None
-    lets_read_as: dict[str, str] = {}
-    log = BuildLog()
-    for name, parsed in let_trees.items():
-        value = build_in(parsed.tree, Scope(scope_values), log)
-        lets_read_as[name] = log.echo(parsed.tree)
-        made = _scalar(shape_in(value))
-        if name in problem.shapes and problem.shapes[name] != (made or (1, 1)):
-            raise SpecError(
-                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
-                f"{shape_text(made)}"
-            )
-        if name == problem.wrt:
-            wrt_definition = value
-            wrt_value = primary(name, made, "real")
-            value = wrt_value
-        lets[name] = value
-        scope_values[name] = value
-    if wrt_value is None:
-        known = ", ".join(order + list(let_trees))
-        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
-    scope = Scope(scope_values)
-    loss = build_in(loss_tree.tree, scope, log)
-    loss_shape = _scalar(shape_in(loss))
-    if loss_shape is not None:
-        raise ShapeError(
-            f"the loss must be a scalar but it is {shape_text(loss_shape)}; "
-            "wrap it in sum(...) or mean(...)"
-        )
-    return World(primaries, lets, scope, loss, wrt_value, wrt_definition, lets_read_as, log)
-
-
-def _entries(shape: Shape) -> int:
-    return 1 if shape is None else shape[0] * shape[1]
-
-
-def _scalar(shape: Shape) -> Shape:
-    return None if shape is None or tuple(shape) == (1, 1) else (shape[0], shape[1])
-
-
-_CACHE: OrderedDict[str, Setting] = OrderedDict()
-CACHE_SIZE = 64
-
-
-def setting_for(problem: Problem) -> Setting:
-    """build_setting, remembered for the last CACHE_SIZE problems of this process (a quiz grades
-    many attempts at one question, a batch many claims about one problem; the SymPy world, once
-    built for a proof, is reused too). Raises ExprError subclasses on bad input."""
-    key = json.dumps(problem.to_json(), sort_keys=True)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
-    setting = build_setting(problem)
-    _CACHE[key] = setting
-    if len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return setting
-
-
-def build_setting(problem: Problem) -> Setting:
-    """Parse and build a problem (numerically: no SymPy). Raises ExprError subclasses on bad
-    input."""
+def read_problem(problem: Problem) -> tuple[Parsed, dict[str, Parsed], list[str]]:
+    """Parse a problem's loss and lets and check its names and specs, without building anything:
+    (loss tree, let trees, primary names in order). Raises ExprError subclasses on bad input."""
     loss_tree = parse(problem.loss)
     let_trees = {name: parse(text) for name, text in problem.lets}
     if len(let_trees) != len(problem.lets):
         raise SpecError("each --let name may be defined only once")
-
     declared = declared_names(problem)
     trees = [*(p.tree for p in let_trees.values()), loss_tree.tree]
-    _check_calls(trees, declared)
+    check_calls(trees, declared)
     order = primary_names(trees, let_trees, declared)
     for option, mapping in (("--shape", problem.shapes), ("--domain", problem.domains)):
         for name in mapping:
@@ -339,49 +114,7 @@ def build_setting(problem: Problem) -> Setting:
                     f"{option} {name}: {name} does not appear in the loss or any --let "
                     f"(names: {', '.join(order + list(let_trees))})"
                 )
-    world = _world(
-        problem, order, let_trees, loss_tree, lambda n, shape, _: tensor.leaf(n, shape), tensor.build
-    )
-    return Setting(
-        problem,
-        world,
-        tensor.gradient(world.loss, world.wrt_value),
-        let_trees,
-        loss_tree,
-        world.log.echo(loss_tree.tree),
-        world.lets_read_as,
-        world.log.notes,
-    )
-
-
-def _factors(loss_tree: Parsed, let_trees: dict[str, Parsed], world: World[Op]) -> list[Factor]:
-    """Factors a learner commonly drops or adds: f'(u) for every activation in the problem,
-    and every name (x, a, W, ...)."""
-    found: dict[str, Factor] = {}
-    for parsed in [*let_trees.values(), loss_tree]:
-        for node in walk(parsed.tree):
-            if not isinstance(node, Call) or node.prime:
-                continue
-            candidates: list[Node] = [node]  # the value itself: σ(z), softmax(z), ...
-            if node.func in DIFFERENTIABLE:
-                candidates.append(Call(node.func, node.args, prime=True))
-            if node.func == "sigmoid":  # σ' = σ(1 - σ): either half may go missing
-                candidates.append(BinOp("-", Num("1", Fraction(1)), node))
-            if node.func == "max":  # max(u, v) routes the gradient to one side
-                u, v = node.args
-                candidates += [Call("step", (BinOp("-", u, v),)), Call("step", (BinOp("-", v, u),))]
-            for candidate in candidates:
-                label = to_text(candidate)
-                if label not in found:
-                    try:
-                        found[label] = Factor(label, tensor.build(candidate, world.scope))
-                    except ShapeError:
-                        continue
-    for name, value in [*world.primaries.items(), *world.lets.items()]:
-        found.setdefault(name, Factor(name, value))
-        if value.shape is not None:
-            found.setdefault(name + ".T", Factor(name + ".T", tensor.TENSOR.transpose(value)))
-    return list(found.values())
+    return loss_tree, let_trees, order
 
 
 def problem_from_specs(

@@ -15,8 +15,8 @@ from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse_number, parse_quantity_claim
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
-from backprop_coach.grading.problem import setting_for
 from backprop_coach.grading.rounding import decimals_for, judge
+from backprop_coach.grading.setting import setting_for
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"

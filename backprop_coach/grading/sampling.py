@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_coach.expr.symbolic import Shape
+from backprop_coach.expr.algebra import Shape
 
 REAL_RANGE = 3.0
 WIDE_RANGE = 8.0  # one draw in four: thresholds beyond ±3 (Huber's δ, clipping) are seen too

@@ -8,9 +8,13 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from backprop_coach.expr.errors import ExprError
-from backprop_coach.grading import grader
-from backprop_coach.grading.point import check_number
-from backprop_coach.grading.problem import Problem, once, problem_from_specs
+from backprop_coach.grading.problem import (
+    LOSS_NAMES,
+    Problem,
+    once,
+    problem_from_specs,
+    read_problem,
+)
 from backprop_coach.grading.sandbox import (
     Outcome,
     Pool,
@@ -53,7 +57,14 @@ def check_claim(
 ) -> Verdict:
     """Grade one claim (symbolic, or a number at one point when `at` is given); `display`
     builds the forms a person reads (not needed for JSON), `truth` (by default as `display`)
-    the truth's text."""
+    the truth's text. Input that does not parse is refused here, before numpy or SymPy is
+    imported."""
+    refused = _unreadable(problem, claim, fmt, bool(at))
+    if refused is not None:
+        return refused
+    from backprop_coach.grading import grader
+    from backprop_coach.grading.point import check_number
+
     own = box is None
     box = box or Sandbox()
     try:
@@ -63,6 +74,23 @@ def check_claim(
     finally:
         if own:
             box.close()
+
+
+def _unreadable(problem: Problem, claim: str, fmt: str, number: bool) -> Verdict | None:
+    """The grader's own `invalid` verdict for a problem or claim that does not parse, or None."""
+    from backprop_coach.expr.parse import parse
+
+    try:
+        _, let_trees, order = read_problem(problem)
+    except ExprError as err:
+        return invalid(str(err), claim) if number else invalid(f"problem: {err}")
+    if number:
+        return None  # a number at a point is read by its own rules (grading.point)
+    try:
+        parse(claim, frozenset([*order, *let_trees, *LOSS_NAMES]), fmt)
+    except ExprError as err:
+        return invalid(str(err))
+    return None
 
 
 BATCH_KEYS = ("id", "loss", "wrt", "claim", "let", "shape", "domain", "at", "input_format", "expect")
@@ -81,6 +109,9 @@ def check_batch(
     corpus keeps its expected verdicts there). `jobs` workers grade at once (each in its own
     sandbox, results in order). With `truth`, each result carries the truth as text (SymPy's
     formula, the slow part); otherwise the key is left out."""
+    from backprop_coach.grading import grader
+    from backprop_coach.grading.point import check_number
+
     ids: list[object] = []
 
     def tasks() -> Iterator[Task | Outcome]:
@@ -101,6 +132,7 @@ def check_batch(
                 yield (check_number, (problem, claim, point))
             else:
                 yield (grader.check, (problem, claim, 0, fmt, False, truth))
+
 
     with Pool(jobs) as pool:
         for index, (status, value) in enumerate(pool.map(tasks(), timeout)):

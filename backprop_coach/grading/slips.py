@@ -20,7 +20,7 @@ from backprop_coach.expr.parse import DOMAINS, parse
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
 from backprop_coach.grading.diagnosis import Finding, close, terms_slack
-from backprop_coach.grading.problem import Setting
+from backprop_coach.grading.setting import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
 MASKS = ("step", "sign")

@@ -15,13 +15,8 @@ from backprop_coach.expr.parse import parse
 from backprop_coach.expr.tensor import Op
 from backprop_coach.expr.tree import Deriv
 from backprop_coach.grading.grader import LOSS_NAMES, grade
-from backprop_coach.grading.problem import (
-    Problem,
-    Setting,
-    build_setting,
-    declared_names,
-    primary_names,
-)
+from backprop_coach.grading.problem import Problem, declared_names, primary_names
+from backprop_coach.grading.setting import Setting, build_setting
 from backprop_coach.grading.verdict import CORRECT, INVALID
 
 

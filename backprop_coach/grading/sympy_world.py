@@ -13,7 +13,8 @@ import sympy as sp
 
 from backprop_coach.expr.symbolic import Scope, Value, build, free_entries, shape_of
 from backprop_coach.expr.tree import Node
-from backprop_coach.grading.problem import Problem, World
+from backprop_coach.grading.problem import Problem
+from backprop_coach.grading.setting import World
 
 
 def pretty(value: object) -> str:
