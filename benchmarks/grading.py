@@ -1,8 +1,10 @@
-"""Grading accuracy and latency on the public corpora, through batch mode (`check --batch`).
+"""Grading accuracy, latency and throughput on the public corpora, through batch mode
+(`check --batch`).
 
 Prints, for each corpus and for all together, accuracy (verdict and diagnosis both as expected)
-and per-case latency, median and p95, measured inside one batch run so interpreter start-up is
-excluded.
+and per-case latency, median and p95, measured inside one batch run on one worker so interpreter
+start-up is excluded; then the throughput of the whole corpus, three times over, on one worker
+and on one a core.
 
     .venv/bin/python benchmarks/grading.py [tests/data/check_corpus.jsonl ...]
 """
@@ -10,6 +12,7 @@ excluded.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -56,6 +59,14 @@ def main() -> int:
         total, all_misses, all_ms = total + count, all_misses + misses, all_ms + ms
     if len(paths) > 1:
         print(line("all", total, all_misses, all_ms))
+    lines = [text for path in paths for text in path.read_text().splitlines() if text.strip()] * 3
+    for jobs in sorted({1, len(os.sched_getaffinity(0))}):
+        start = time.perf_counter()
+        count = sum(1 for _ in check_batch(enumerate(lines, start=1), jobs=jobs))
+        seconds = time.perf_counter() - start
+        print(
+            f"throughput, {jobs} worker(s): {count} cases in {seconds:.1f} s = {count / seconds:.0f} cases/s"
+        )
     for miss in all_misses:
         print("  miss", miss)
     return 1 if all_misses else 0

@@ -198,6 +198,8 @@ class leaky_relu(_Kinked):
         return z * (1 - step(z))
 
 
+KINKED = (step, relu, maximum, minimum, leaky_relu)  # this tool's own piecewise functions
+
 SCALAR_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
     "sigmoid": sigmoid,
     "tanh": sp.tanh,

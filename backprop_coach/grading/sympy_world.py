@@ -101,4 +101,27 @@ class SymbolicSetting:
         )
         return value.xreplace(mapping)
 
-
+    @cached_property
+    def sums_to_one(self) -> dict[sp.Basic, sp.Expr]:
+        """For every name whose domain makes columns (onehot, simplex) or rows (onehot_rows,
+        simplex_rows) sum to one: the last entry of each as 1 minus the others. A proof with
+        these substituted holds on the declared domain (it uses only that the entries sum to
+        one, which every such point satisfies)."""
+        along_rows = {"onehot_rows", "simplex_rows"}
+        out: dict[sp.Basic, sp.Expr] = {}
+        for name, domain in self.problem.domains.items():
+            if domain not in ("onehot", "simplex", *along_rows) or name not in self.primaries:
+                continue
+            value = self.primaries[name]
+            if not isinstance(value, sp.MatrixBase):
+                out[value] = sp.Integer(1)
+                continue
+            rows = value.rows == 1 or (domain in along_rows and value.cols > 1)
+            groups = (
+                [list(value[i, :]) for i in range(value.rows)]
+                if rows
+                else [list(value[:, j]) for j in range(value.cols)]
+            )
+            for group in groups:
+                out[group[-1]] = 1 - sp.Add(*group[:-1])
+        return out

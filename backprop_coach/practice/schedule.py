@@ -9,9 +9,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backprop_coach.bank.model import Question
+if TYPE_CHECKING:  # stats needs the schedule, not the bank's model (nor the parser it imports)
+    from backprop_coach.bank.model import Question
 
 DAILY_NEW_LIMIT = 10
 RATINGS = ("again", "hard", "good", "easy")
