@@ -136,13 +136,6 @@ class Setting:
             return points
         return points.with_values({self.problem.wrt: points.values(definition)})
 
-    def values(self, value: Op, points: Points) -> np.ndarray:
-        return points.values(value)
-
-    def magnitudes(self, value: Op, points: Points) -> np.ndarray:
-        """The size of the terms each entry adds up (expr.tensor.Points.magnitude)."""
-        return points.magnitudes(value)
-
     def loss_values(self, points: Points) -> np.ndarray:
         return points.values(self.world.loss)[:, 0, 0]
 
