@@ -57,11 +57,11 @@ def test_reverse_mode_truth_equals_sympy_diff(index: int) -> None:
     entries = list(truth) if isinstance(truth, sp.MatrixBase) else [truth]
     for p in range(points.size):
         env: dict[sp.Basic, sp.Basic] = {}
-        for name, value in symbolic.primaries.items():
+        for name, value in symbolic.world.primaries.items():
             for s, v in zip(free_entries(value), np.ravel(points.arrays[name][p]), strict=True):
                 env[s] = sp.Float(float(v), 30)
         for s, v in zip(
-            free_entries(symbolic.wrt_value),
+            free_entries(symbolic.world.wrt_value),
             np.ravel(points.arrays.get(problem.wrt, np.zeros((1, 1, 1)))[p]),
             strict=True,
         ):
@@ -91,8 +91,6 @@ def test_leibniz_terms_over_a_vector_are_the_jacobian_diagonal() -> None:
     """∂a/∂z for a = σ(z) is σ'(z) entry by entry, worked with numpy at the grader's points."""
     from backprop_coach.grading.steps import check_steps
 
-    problem = Problem(
-        "sum((a - y)^2)/2", "z", (("a", "sigmoid(z)"),), {"z": (3, 1), "y": (3, 1)}
-    )
+    problem = Problem("sum((a - y)^2)/2", "z", (("a", "sigmoid(z)"),), {"z": (3, 1), "y": (3, 1)})
     report = check_steps(problem, "dL/dz = dL/da * da/dz\n= (a - y) * a * (1 - a)")
     assert [s.correct for s in report.steps] == [True, True]

@@ -130,9 +130,7 @@ def validate(
         with Pool(jobs or default_jobs()) as pool, progress:
             task = progress.add_task("", total=len(questions))
             tasks = ((validate_question, (q,)) for q in questions)
-            for question, (status, value) in zip(
-                questions, pool.map(tasks, timeout), strict=True
-            ):
+            for question, (status, value) in zip(questions, pool.map(tasks, timeout), strict=True):
                 progress.update(task, description=question.id)
                 failures = value if status == "ok" else [_failure(status, value, timeout)]
                 if failures:

@@ -264,7 +264,7 @@ _PARTIAL: dict[str, Callable[[int, list[Array], Array], Array]] = {
     "cosh": lambda i, a, out: np.sinh(a[0]),
     "sinh": lambda i, a, out: np.cosh(a[0]),
     "sech": lambda i, a, out: -np.tanh(a[0]) * out,
-    "erf": lambda i, a, out: _TWO_OVER_ROOT_PI * np.exp(-a[0] ** 2),
+    "erf": lambda i, a, out: _TWO_OVER_ROOT_PI * np.exp(-(a[0] ** 2)),
     "max": lambda i, a, out: _step(a[i] - a[1 - i]),
     "min": lambda i, a, out: _step(a[1 - i] - a[i]),
     "leaky_relu": lambda i, a, out: (
@@ -359,14 +359,20 @@ class Points:
             return self.full(self.value(op), op.shape)
 
     def value(self, out: Op) -> Array:
-        hit = self._values.get(id(out))
+        return self._memoized(out, self._values, self._forward)
+
+    def _memoized(
+        self, out: Op, table: dict[int, tuple[Op, Array]], compute: Callable[[Op], Array]
+    ) -> Array:
+        """table's entry for `out`, computing it (and every node it depends on) once."""
+        hit = table.get(id(out))
         if hit is not None:
             return hit[1]
         with np.errstate(all="ignore"):
             for op in _topological(out):
-                if id(op) not in self._values:
-                    self._values[id(op)] = (op, self._forward(op))
-        return self._values[id(out)][1]
+                if id(op) not in table:
+                    table[id(op)] = (op, compute(op))
+        return table[id(out)][1]
 
     def _forward(self, op: Op) -> Array:
         kind = op.kind
@@ -389,7 +395,9 @@ class Points:
             return args[0] @ args[1]
         if kind == "dot":
             u, v = args
-            return (u.reshape(u.shape[0], -1) * v.reshape(v.shape[0], -1)).sum(axis=1)[:, None, None]
+            return (u.reshape(u.shape[0], -1) * v.reshape(v.shape[0], -1)).sum(axis=1)[
+                :, None, None
+            ]
         if kind == "outer":
             u, v = args
             return u.reshape(u.shape[0], -1, 1) * v.reshape(v.shape[0], 1, -1)
@@ -472,7 +480,10 @@ class Points:
             return [g @ right.transpose(0, 2, 1), left.transpose(0, 2, 1) @ g]
         if kind == "dot":
             u, v = (mag(x) for x in op.args)
-            return [g * v.reshape(v.shape[0], *a[0].shape[1:]), g * u.reshape(u.shape[0], *a[1].shape[1:])]
+            return [
+                g * v.reshape(v.shape[0], *a[0].shape[1:]),
+                g * u.reshape(u.shape[0], *a[1].shape[1:]),
+            ]
         if kind == "outer":
             u, v = (mag(x) for x in op.args)
             uf, vf = u.reshape(u.shape[0], -1), v.reshape(v.shape[0], -1)
@@ -547,15 +558,8 @@ class Points:
             return self.full(self.magnitude(op), op.shape)
 
     def magnitude(self, out: Op) -> Array:
-        hit = self._magnitudes.get(id(out))
-        if hit is not None:
-            return hit[1]
         self.value(out)
-        with np.errstate(all="ignore"):
-            for op in _topological(out):
-                if id(op) not in self._magnitudes:
-                    self._magnitudes[id(op)] = (op, self._magnitude(op))
-        return self._magnitudes[id(out)][1]
+        return self._memoized(out, self._magnitudes, self._magnitude)
 
     def _magnitude(self, op: Op) -> Array:
         value = self._values[id(op)][1]

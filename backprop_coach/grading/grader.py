@@ -329,6 +329,7 @@ def _denoise(a: np.ndarray, slack: np.ndarray | None, p: int) -> np.ndarray:
 
 def _plain(a: np.ndarray) -> object:
     """A value at one point as JSON: a number, a vector as a flat list, a matrix as rows."""
+
     def plain(v: float) -> float:
         return float(f"{float(v):.9g}") + 0.0  # 9 significant digits; + 0.0: never -0.0
 

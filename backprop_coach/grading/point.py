@@ -78,15 +78,15 @@ def _check_point(setting: Setting, point: dict[str, Fraction]) -> str | None:
     return None
 
 
-def _exact_point(
-    setting: SymbolicSetting, point: dict[str, Fraction]
-) -> dict[sp.Basic, sp.Expr]:
+def _exact_point(setting: SymbolicSetting, point: dict[str, Fraction]) -> dict[sp.Basic, sp.Expr]:
     """Each primary symbol (and a let wrt's symbol) -> its exact value at the point."""
     exact: dict[sp.Basic, sp.Expr] = {
-        setting.primaries[n]: sp.Rational(v.numerator, v.denominator) for n, v in point.items()
+        setting.world.primaries[n]: sp.Rational(v.numerator, v.denominator)
+        for n, v in point.items()
     }
-    if setting.wrt_definition is not None:
-        exact[setting.wrt_value] = setting.wrt_definition.xreplace(exact)  # type: ignore[union-attr]
+    world = setting.world
+    if world.wrt_definition is not None:
+        exact[world.wrt_value] = world.wrt_definition.xreplace(exact)  # type: ignore[union-attr]
     return exact
 
 
@@ -116,7 +116,7 @@ def _check_expression(
 ) -> Verdict:
     """An exact expression: equal to the truth when SymPy sees their difference is 0 (not
     merely below float precision: 1 + exp(-200) is not 1)."""
-    values = {name: value.xreplace(exact) for name, value in setting.scope.values.items()}
+    values = {name: value.xreplace(exact) for name, value in setting.world.scope.values.items()}
     try:
         value = build(parse(claim_text).tree, Scope(values))
     except ExprError as err:
@@ -141,9 +141,6 @@ def _check_expression(
         return Verdict(INCORRECT, "sign_flip", message, claim_text, shown, details)
     gap = sp.Float((value - truth_expr).evalf(3, maxn=600), 3)
     message = (
-        f"wrong: your expression is {mine}, {what} = {shown} at that point (they differ by "
-        f"{gap})"
+        f"wrong: your expression is {mine}, {what} = {shown} at that point (they differ by {gap})"
     )
     return Verdict(INCORRECT, "wrong", message, claim_text, shown, details)
-
-

@@ -93,7 +93,18 @@ def _unreadable(problem: Problem, claim: str, fmt: str, number: bool) -> Verdict
     return None
 
 
-BATCH_KEYS = ("id", "loss", "wrt", "claim", "let", "shape", "domain", "at", "input_format", "expect")
+BATCH_KEYS = (
+    "id",
+    "loss",
+    "wrt",
+    "claim",
+    "let",
+    "shape",
+    "domain",
+    "at",
+    "input_format",
+    "expect",
+)
 
 
 def check_batch(
@@ -132,7 +143,6 @@ def check_batch(
                 yield (check_number, (problem, claim, point))
             else:
                 yield (grader.check, (problem, claim, 0, fmt, False, truth))
-
 
     with Pool(jobs) as pool:
         for index, (status, value) in enumerate(pool.map(tasks(), timeout)):
@@ -203,8 +213,10 @@ def _points(case: dict[str, Any]) -> list[str]:
     """`at` as "NAME=VALUE" specs: from a list of them or from an object {"w": 0.5}."""
     value = case.get("at", [])
     if isinstance(value, dict):
-        if not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in value.values()):
-            raise ValueError('field \'at\' maps names to numbers, e.g. {"w": 0.5}')
+        if not all(
+            isinstance(v, int | float | str) and not isinstance(v, bool) for v in value.values()
+        ):
+            raise ValueError("field 'at' maps names to numbers, e.g. {\"w\": 0.5}")
         return [f"{name}={v}" for name, v in value.items()]
     return _texts(case, "at")
 

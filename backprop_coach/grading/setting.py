@@ -234,7 +234,12 @@ def build_setting(problem: Problem) -> Setting:
     input."""
     loss_tree, let_trees, order = read_problem(problem)
     world = _world(
-        problem, order, let_trees, loss_tree, lambda n, shape, _: tensor.leaf(n, shape), tensor.build
+        problem,
+        order,
+        let_trees,
+        loss_tree,
+        lambda n, shape, _: tensor.leaf(n, shape),
+        tensor.build,
     )
     return Setting(
         problem,
@@ -276,5 +281,3 @@ def _factors(loss_tree: Parsed, let_trees: dict[str, Parsed], world: World[Op]) 
         if value.shape is not None:
             found.setdefault(name + ".T", Factor(name + ".T", tensor.TENSOR.transpose(value)))
     return list(found.values())
-
-

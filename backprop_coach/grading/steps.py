@@ -126,8 +126,7 @@ class _Leibniz:
         )
         shapes = self.problem.shapes
         values: dict[str, Op] = {
-            n: tensor.leaf(n, None if shapes.get(n, (1, 1)) == (1, 1) else shapes[n])
-            for n in order
+            n: tensor.leaf(n, None if shapes.get(n, (1, 1)) == (1, 1) else shapes[n]) for n in order
         }
         stand_in = None
         if den is not None:
@@ -135,7 +134,9 @@ class _Leibniz:
             if den in values:
                 values[den] = stand_in
         for name, tree in self.trees.items():
-            values[name] = stand_in if name == den and stand_in else tensor.build(tree, Scope(values))
+            values[name] = (
+                stand_in if name == den and stand_in else tensor.build(tree, Scope(values))
+            )
         values["__loss__"] = tensor.build(self.loss, Scope(values))
         return values
 

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from backprop_coach.expr.symbolic import Scope, Value, build, free_entries, shape_of
+from backprop_coach.expr.symbolic import Value, build, free_entries, shape_of
 from backprop_coach.expr.tree import Node
 from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.setting import World
@@ -34,22 +34,6 @@ class SymbolicSetting:
 
     problem: Problem
     world: World[Value]
-
-    @property
-    def primaries(self) -> dict[str, Value]:
-        return self.world.primaries
-
-    @property
-    def scope(self) -> Scope[Value]:
-        return self.world.scope
-
-    @property
-    def wrt_value(self) -> Value:
-        return self.world.wrt_value
-
-    @property
-    def wrt_definition(self) -> Value | None:
-        return self.world.wrt_definition
 
     @cached_property
     def truth(self) -> Value:
@@ -110,9 +94,9 @@ class SymbolicSetting:
         along_rows = {"onehot_rows", "simplex_rows"}
         out: dict[sp.Basic, sp.Expr] = {}
         for name, domain in self.problem.domains.items():
-            if domain not in ("onehot", "simplex", *along_rows) or name not in self.primaries:
+            if domain not in ("onehot", "simplex", *along_rows) or name not in self.world.primaries:
                 continue
-            value = self.primaries[name]
+            value = self.world.primaries[name]
             if not isinstance(value, sp.MatrixBase):
                 out[value] = sp.Integer(1)
                 continue

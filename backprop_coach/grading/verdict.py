@@ -37,10 +37,14 @@ class Verdict:
         return {CORRECT: 0, INCORRECT: 1}.get(self.verdict, 2)
 
     def to_json(self) -> dict[str, Any]:
-        """verdict, diagnosis, message, claim (as read) and truth; and, once the problem was
-        read, loss_read_as, lets_read_as and the broadcasting notes of problem and claim."""
+        """verdict, diagnosis, message, claim (as read) and truth; for a correct claim, method
+        ("symbolic" when proved, "numeric" when it agrees at every sample point); and, once the
+        problem was read, loss_read_as, lets_read_as and the broadcasting notes of problem and
+        claim."""
         data = asdict(self)
         details = data.pop("details")
+        if "method" in details:
+            data["method"] = details["method"]
         if "loss_read_as" in details:
             data["loss_read_as"] = details["loss_read_as"]
             data["lets_read_as"] = details["lets_read_as"]
