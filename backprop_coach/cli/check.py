@@ -251,14 +251,34 @@ def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> No
     from backprop_coach.grading.service import check_batch
 
     lines = read_text(path).splitlines()
+    cases = sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    progress = _progress(cases)
     try:
-        for result in check_batch(
-            enumerate(lines, start=1), timeout, jobs or default_jobs(), with_truth
-        ):
-            emit_json(result)
+        with progress:
+            task = progress.add_task("", total=cases)
+            for result in check_batch(
+                enumerate(lines, start=1), timeout, jobs or default_jobs(), with_truth
+            ):
+                emit_json(result)
+                progress.advance(task)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: results above are complete, the rest were not checked\n")
         raise typer.Exit(130) from None
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr while a long batch runs, when stderr is a terminal (the JSON on
+    stdout is never mixed with it)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backprop_coach.cli.output import error_console
+
+    err = error_console()
+    return Progress(
+        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal or total < 50,
+        redirect_stdout=False, redirect_stderr=False,
+    )  # fmt: skip
 
 
 def _steps(
