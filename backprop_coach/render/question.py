@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -47,6 +46,8 @@ def render_names(rows: Sequence[tuple[str, str, str]]) -> RenderableType:
 def render_prompt(
     q: Question, header: str = "", extra: Sequence[RenderableType] = ()
 ) -> RenderableType:
+    from rich.markdown import Markdown  # markdown-it costs 0.1 s: only where a prompt is shown
+
     parts: list[RenderableType] = [Markdown(q.prompt)]
     parts.extend(extra)
     title = f"[bold]{q.id}[/]  [dim]{q.topic} · {q.kind} · {'●' * q.difficulty}[/]"
@@ -61,6 +62,8 @@ def render_prompt(
 
 def render_explanation(q: Question) -> RenderableType:
     """The worked answer: steps and answer; for a concept, the model answer and checklist first."""
+    from rich.markdown import Markdown
+
     parts: list[RenderableType] = []
     if q.model_answer:
         parts.append(Markdown(q.model_answer))
