@@ -222,17 +222,21 @@ def test_check_question(runner: CliRunner) -> None:
     assert concept.exit_code == 2 and "concept question" in concept.output
 
 
-def test_built_wheel_carries_the_questions(tmp_path: Path) -> None:
+def test_built_wheel_carries_the_questions_and_builds_without_warnings(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
     for name in ("backprop_coach", "questions"):
         shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(src), "-w", str(tmp_path / "dist")],
-        check=True, capture_output=True,
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", str(src), "-w", str(tmp_path / "dist")],
+        check=True, capture_output=True, text=True,
     )  # fmt: skip
+    # a fresh install must not warn about the project's own packaging (a newcomer reads a
+    # screenful of warnings as a failed install)
+    for warning in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "is absent from"):
+        assert warning not in built.stdout + built.stderr, warning
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(
@@ -271,3 +275,14 @@ def test_a_question_that_answers_itself_must_forbid_its_notation(tmp_path: Path)
         assert verdict.verdict == "invalid" and "without σ'" in verdict.message, spelling
     assert grade_derivation(question, "sigmoid(z)*(1 - sigmoid(z))").verdict == "correct"
     assert grade_derivation(question, "exp(-z)/(1 + exp(-z))^2").verdict == "correct"
+
+
+def test_every_topic_folder_with_an_identifier_name_is_a_listed_package() -> None:
+    """setuptools treats questions/<identifier>/ as a package of data: a new topic folder named
+    like `attention` must be added to pyproject's packages, or every install warns."""
+    import tomllib
+
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    topics = [d.name for d in (REPO / "questions").iterdir() if d.is_dir() and d.name.isidentifier()]
+    missing = [t for t in topics if f"backprop_coach.questions.{t}" not in packages]
+    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
