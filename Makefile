@@ -6,11 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: quiz test lint bench clean
 
+# -qq: errors only. The project's own packaging builds without warnings (tests/test_bank.py);
+# what -q would still show is setuptools' notice on how editable installs work.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "installing backprop-coach and its dependencies into $(VENV) (first run only, about a minute)"
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test]'
 	@touch $(STAMP)
+	@echo "installed"
 
 quiz: $(STAMP)
 	$(BIN)/backprop-coach quiz
