@@ -47,6 +47,30 @@ def test_sheets_fit_80_columns(name: str) -> None:
     assert lines and max(cell_len(line) for line in lines) <= 80
 
 
+def _data_text(sheet) -> str:  # type: ignore[no-untyped-def]
+    """Every piece of text a sheet's data holds."""
+    parts = [sheet.title]
+    for section in sheet.sections:
+        parts.append(section.title)
+        for entry in section.entries:
+            parts += [getattr(entry, name, "") for name in ("label", "formula", "text", "title", "code")]
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("name", list(SHEETS))
+def test_no_data_text_is_read_as_markup(name: str) -> None:
+    """BCE's L = −Σ [y log a + (1 − y) log(1 − a)] once lost its bracket to Rich markup, so the
+    sheet taught a wrong loss: every bracket in the data must reach the terminal."""
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    console.print(render_sheet(SHEETS[name]))
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    data = _data_text(SHEETS[name])
+    for bracket in "[]":
+        assert shown.count(bracket) == data.count(bracket), bracket
+    if name == "losses":
+        assert "[y log a + (1 − y) log(1 − a)]" in shown
+
+
 @pytest.mark.parametrize("fmt", ["html", "svg", "markdown", "text"])
 def test_exports_contain_the_formulas(runner: CliRunner, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"sheet.{fmt}"

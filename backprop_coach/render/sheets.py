@@ -26,7 +26,7 @@ def render_sheet(sheet: Sheet) -> RenderableType:
     for section in sheet.sections:
         codes = [e for e in section.entries if isinstance(e, Code)]
         table = Table(
-            title=section.title,
+            title=Text(section.title, style="bold"),
             title_justify="left",
             title_style="bold",
             box=None,
@@ -38,15 +38,15 @@ def render_sheet(sheet: Sheet) -> RenderableType:
         table.add_column(ratio=3)
         for entry in section.entries:
             match entry:
-                case Identity():
-                    table.add_row(entry.label, Text.assemble(entry.formula, ("  ✓", "green")))
+                case Identity():  # data is never markup: Σ [y log a + …] must survive
+                    table.add_row(Text(entry.label), Text.assemble(entry.formula, ("  ✓", "green")))
                 case Definition():
-                    table.add_row(entry.label, entry.formula)
+                    table.add_row(Text(entry.label), Text(entry.formula))
                 case Note():
                     table.add_row("•", Text(entry.text, style="italic"))
         parts.append(table)
         for code in codes:
-            parts.append(Text(f" {code.title}", style="cyan"))
+            parts.append(Text(f" {code.title}", style="cyan"))  # Text: no markup
             parts.append(
                 Syntax(
                     code.code,
@@ -60,7 +60,8 @@ def render_sheet(sheet: Sheet) -> RenderableType:
         parts.append(Text("✓ proved by backprop-coach's checker", style="dim green"))
     if sheet.topics:
         parts.append(Text.assemble(("drill it: ", "dim"), _drill(sheet)))
-    return Panel(Group(*parts), title=f"[bold]{sheet.title}[/]", title_align="left", width=WIDTH)
+    title = Text(sheet.title, style="bold")
+    return Panel(Group(*parts), title=title, title_align="left", width=WIDTH)
 
 
 def render_sheets(sheets: Sequence[Sheet]) -> RenderableType:

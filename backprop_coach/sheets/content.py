@@ -195,14 +195,14 @@ LOSSES = Sheet(
                     "a - y",
                 ),
                 Identity(
-                    "MSE (n = 3)",
+                    "MSE",
                     "L = (1/n)Σ(a − y)²  →  ∂L/∂a = 2(a − y)/n",
                     Problem("mean((a - y)^2)", "a", (), VEC3),
                     "2*(a - y)/3",
                 ),
                 Identity(
                     "BCE",
-                    "∂L/∂a = (a − y) / (a(1 − a))",
+                    "L = −[y log a + (1 − y) log(1 − a)]  →  ∂L/∂a = (a − y) / (a(1 − a))",
                     Problem(
                         "-(y*log(a) + (1 - y)*log(1 - a))", "a", (), {}, {"a": "unit", "y": "unit"}
                     ),
