@@ -260,4 +260,37 @@ def test_due_and_cram_conflict(runner: CliRunner) -> None:
 @pytest.mark.parametrize("args", [["--topic", "no-such-topic"], ["--question", "nope"]])
 def test_bad_selection(runner: CliRunner, args: list[str]) -> None:
     code, out = quiz(runner, [], *args)
-    assert code in (1, 2) and "Traceback" not in out
+    assert code == 2 and "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--kind", "numerics"], "did you mean numeric?"),
+        (["--topic", "lossses"], "did you mean losses?"),
+    ],
+)
+def test_a_misspelt_kind_or_topic_is_bad_input_with_did_you_mean(
+    runner: CliRunner, args: list[str], said: str
+) -> None:
+    code, out = quiz(runner, [], *args)
+    assert code == 2 and said in out
+
+
+def test_a_valid_choice_that_matches_nothing_says_what_was_asked(runner: CliRunner) -> None:
+    code, out = quiz(runner, [], "--topic", "losses", "--kind", "concept")
+    assert code == 1 and "--topic losses --kind concept" in out
+
+
+@pytest.mark.parametrize("seconds", ["-5", "4", "4000"])
+def test_timed_out_of_range_names_timed(seconds: str) -> None:
+    """`--timed -5` once complained about --time-limit, an option the user never typed."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop_coach", "quiz", "--timed", seconds],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"--timed {seconds}" in done.stderr and "time-limit" not in done.stderr

@@ -55,8 +55,14 @@ def main() -> None:
     import os
     import sys
 
+    import typer
+
     try:
-        app(args=quiz.normalize_timed(sys.argv[1:]), prog_name="backprop-coach")
+        args = quiz.normalize_timed(sys.argv[1:])
+    except typer.Exit as done:  # a refused --timed: already said
+        sys.exit(done.exit_code)
+    try:
+        app(args=args, prog_name="backprop-coach")
     except Exception as err:
         if os.environ.get("BACKPROP_COACH_DEBUG"):
             raise

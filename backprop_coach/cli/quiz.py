@@ -53,7 +53,11 @@ def quiz(
         bool, typer.Option(help="Practise ahead; the schedule is not touched.")
     ] = False,
     timed: Annotated[
-        bool, typer.Option(help="Interview pace: a countdown per question (--timed 90 for 90 s).")
+        bool,
+        typer.Option(
+            "--timed",
+            help="Interview pace: a countdown per question, 60 s or as given (--timed 90).",
+        ),
     ] = False,
     time_limit: Annotated[
         float, typer.Option(min=5, max=3600, help="Seconds per question with --timed.")
@@ -83,9 +87,20 @@ def quiz(
     if question is not None:
         chosen = [find(loaded, question)]
     else:
+        _known("--kind", [kind] if kind else [], KINDS)
+        _known("--topic", topic or [], loaded.topics)
         pool = loaded.select(topic or [], kind, difficulty)
         if not pool:
-            fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
+            asked = " ".join(
+                f"--{n} {v}" for n, v in (("kind", kind), ("difficulty", difficulty)) if v
+            )
+            fail(
+                f"no questions match {' '.join(f'--topic {t}' for t in topic or [])} {asked}".replace(
+                    "  ", " "
+                ).strip()
+                + "; widen the choice (see backprop-coach bank list)",
+                1,
+            )
         mode = "cram" if cram else "due" if due else "default"
         chosen = choose(pool, store.cards(), now(), count, mode, rng=rng)
         if not chosen:
@@ -95,6 +110,20 @@ def quiz(
             return
     items = [Item(q, rng.randrange(1, 10**6)) for q in chosen]
     _run(items, store, timed, time_limit, cram)
+
+
+KINDS = ("derivation", "numeric", "concept")
+
+
+def _known(option: str, given: list[str], known: list[str] | tuple[str, ...]) -> None:
+    """Refuse a value that names nothing (exit 2), with the nearest known one."""
+    import difflib
+
+    for value in given:
+        if value not in known:
+            near = difflib.get_close_matches(value, known, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            fail(f"{option} {value}: no such {option[2:]}; {hint}known: {', '.join(known)}")
 
 
 def open_store() -> Any:
@@ -257,18 +286,24 @@ def _reader(session: Any) -> Callable[[], str]:
 
 
 def normalize_timed(args: list[str]) -> list[str]:
-    """`--timed 90` and `--timed=90` mean `--timed --time-limit 90`; plain `--timed` is 60 s."""
+    """`--timed 90` and `--timed=90` mean `--timed --time-limit 90`; plain `--timed` is 60 s.
+    Seconds outside 5 to 3600 are refused here, naming --timed (the option the user typed)."""
     out: list[str] = []
     i = 0
     while i < len(args):
         arg = args[i]
+        seconds = None
         if arg.startswith("--timed="):
-            out += ["--timed", "--time-limit", arg.split("=", 1)[1]]
+            seconds = arg.split("=", 1)[1]
         elif arg == "--timed" and i + 1 < len(args) and _is_number(args[i + 1]):
-            out += ["--timed", "--time-limit", args[i + 1]]
+            seconds = args[i + 1]
             i += 1
-        else:
+        if seconds is None:
             out.append(arg)
+        elif not _is_number(seconds) or not 5 <= float(seconds) <= 3600:
+            fail(f"--timed {seconds}: seconds per question, from 5 to 3600 (--timed 90)")
+        else:
+            out += ["--timed", "--time-limit", seconds]
         i += 1
     return out
 
