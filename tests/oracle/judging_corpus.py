@@ -243,6 +243,14 @@ add(
     at=["w=0.5", "x=1"],
 )
 
+# a truth that cancels in floats and is then scaled up: d tanh(1e20·w)/dw = 1e20·sech²(1e20·w),
+# below 1e20·4·e^(-2000) < 1e-800 wherever |w| > 1e-17 (every sampled point), computed as
+# 1e20·(1 − 1) = 0 with a float error bound near 1e4: within that bound 5 "agreed" once
+assert 1e20 * 4 * math.exp(-2000) < 1e-300
+add("cancel-scaled-5", "tanh(1e20*w)", "w", "5", "incorrect", "wrong")
+add("cancel-scaled-right", "tanh(1e20*w)", "w", "1e20*(1 - tanh(1e20*w)^2)", "correct")
+add("cancel-scaled-matrix", "sum(tanh(1e20*W))", "W", "W + 5", "incorrect", "wrong", shape=["W=3x3"])
+
 # x^T with a declared name T is ambiguous on a vector: refused, never guessed
 add(
     "caret-t-ambiguous",
