@@ -7,9 +7,7 @@ counterexample. SymPy is imported only to print a formula or to prove one.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
 from backprop_coach.expr.parse import DOMAINS, Parsed, parse
 from backprop_coach.expr.tensor import Op, Points, zeros
 from backprop_coach.expr.tree import Call, Node, to_latex, to_text, walk
+from backprop_coach.grading.budget import OutOfTime, cpu_budget
 from backprop_coach.grading.diagnosis import (
     ATOL,
     RTOL,
@@ -199,20 +198,21 @@ def grade(
 
 def _truth_text(setting: Setting) -> str:
     """The truth as text (SymPy's); a problem too large for SymPy says its shape instead."""
-    if not setting.small:
+    printed = setting.printed
+    if printed is None:
         return f"{shape_text(setting.wrt_shape)}, too large to print symbolically"
-    return setting.symbolic.truth_text
+    return printed.text
 
 
 def _truth_display(setting: Setting, details: dict[str, Any]) -> str:
     """The truth as text, and its pretty and LaTeX forms in the details."""
-    if not setting.small:
+    printed = setting.printed
+    if printed is None:
         details["truth_pretty"] = _truth_text(setting)
         return details["truth_pretty"]
-    symbolic = setting.symbolic
-    details["truth_pretty"] = symbolic.truth_pretty
-    details["truth_latex"] = symbolic.truth_latex
-    return symbolic.truth_text
+    details["truth_pretty"] = printed.pretty
+    details["truth_latex"] = printed.latex
+    return printed.text
 
 
 def _claim_display(
@@ -221,8 +221,8 @@ def _claim_display(
     """The claim's pretty form (a scalar claim, in SymPy) and its LaTeX (from the tree)."""
     from backprop_coach.grading.sympy_world import pretty
 
-    if claim.shape is None and setting.small:
-        symbolic = setting.symbolic
+    symbolic = setting.symbolic
+    if claim.shape is None and symbolic is not None:
         try:
             details["claim_pretty"] = pretty(symbolic.display(symbolic.build(parsed.tree)))
         except ExprError:  # a Leibniz term has no SymPy form: the echo shows the claim
@@ -357,31 +357,6 @@ def _plain(a: np.ndarray) -> object:
     return [[plain(v) for v in row] for row in a]
 
 
-class _OutOfTime(Exception):
-    pass
-
-
-@contextmanager
-def _budget(seconds: float) -> Iterator[None]:
-    """Interrupt pure-Python SymPy work after `seconds` (the sandbox bounds everything else)."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise _OutOfTime
-
-    try:
-        previous = signal.signal(signal.SIGPROF, stop)
-    except ValueError:  # not the main thread: no budget, rely on the sandbox
-        yield
-        return
-    # CPU time, not wall time: the same input gets the same verdict on a busy machine
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
-
-
 EXACT_POINTS = 3  # points re-evaluated exactly when only the float error separates the claim
 EXACT_BUDGET = 1.0  # seconds of CPU
 
@@ -392,13 +367,13 @@ def _exact_agreement(
     """Whether the claim equals the truth at the sample points where floats could not tell
     them apart, evaluated exactly (SymPy, 30 digits); None when that cannot be done (a problem
     too large for SymPy, or out of budget)."""
-    if not setting.small:
+    symbolic = setting.symbolic
+    if symbolic is None:
         return None
     import sympy as sp
 
     from backprop_coach.expr.symbolic import free_entries
 
-    symbolic = setting.symbolic
     try:
         value = symbolic.build(claim)
     except ExprError:
@@ -406,7 +381,7 @@ def _exact_agreement(
     truth = symbolic.truth
     unclear = np.flatnonzero(~agree(claim_v, truth_v).all(axis=(1, 2)))[:EXACT_POINTS]
     try:
-        with _budget(EXACT_BUDGET):
+        with cpu_budget(EXACT_BUDGET):
             for p in unclear:
                 at: dict[sp.Basic, sp.Basic] = {}
                 for name, symbols in symbolic.world.primaries.items():
@@ -418,7 +393,7 @@ def _exact_agreement(
                 ):
                     return False
         return True
-    except (_OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
+    except (OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -479,13 +454,13 @@ def _exponential_identity(entry: Any) -> bool:
 def _prove(setting: Setting, claim: Node) -> bool:
     """True when SymPy confirms claim - truth == 0 within the budget; False means 'not proved'
     (and always for a problem too large to handle symbolically)."""
-    if not setting.small:
+    symbolic = setting.symbolic
+    if symbolic is None:
         return False
     import sympy as sp
 
     from backprop_coach.expr.symbolic import KINKED, rewrite_exp
 
-    symbolic = setting.symbolic
     try:
         value = symbolic.build(claim)
     except ExprError:
@@ -498,7 +473,7 @@ def _prove(setting: Setting, claim: Node) -> bool:
         diff = diff.xreplace(symbolic.sums_to_one)
     entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
     try:
-        with _budget(SYMBOLIC_BUDGET):
+        with cpu_budget(SYMBOLIC_BUDGET):
             for entry in entries:
                 if entry == 0:
                     continue
@@ -514,5 +489,5 @@ def _prove(setting: Setting, claim: Node) -> bool:
                 if sp.simplify(entry) != 0:
                     return False
         return True
-    except (_OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
+    except (OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
         return False

@@ -34,6 +34,8 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     if problem_with_point is not None:
         return invalid(problem_with_point, claim_text)
     symbolic = setting.symbolic
+    if symbolic is None:
+        return invalid("the gradient is too expensive to evaluate exactly at a point", claim_text)
     exact = _exact_point(symbolic, point)
     truth_expr = symbolic.truth.xreplace(exact)  # type: ignore[union-attr]
     truth = exact_fraction(truth_expr)

@@ -28,6 +28,8 @@ from backprop_coach.grading.sampling import sample
 if TYPE_CHECKING:
     from backprop_coach.grading.sympy_world import SymbolicSetting
 
+SYMBOLIC_BUDGET = 1.0  # seconds of CPU to build a problem's exact truth in SymPy
+PRINT_BUDGET = 0.5  # and to print it
 SYMBOLIC_MAX_ENTRIES = 64  # larger problems are decided by the numbers alone: SymPy's truth
 # of a 32x32 W@x takes tens of seconds, its numbers a millisecond
 
@@ -56,6 +58,15 @@ class World(Generic[V]):
     wrt_definition: V | None
     lets_read_as: dict[str, str]
     log: BuildLog
+
+
+@dataclass(frozen=True)
+class Printed:
+    """The true gradient as a person reads it."""
+
+    text: str
+    pretty: str
+    latex: str
 
 
 @dataclass
@@ -90,26 +101,48 @@ class Setting:
         return tensor.build(tree, self.world.scope, log)
 
     @cached_property
-    def symbolic(self) -> SymbolicSetting:
-        """The same problem in SymPy (the parse and every check already passed)."""
+    def symbolic(self) -> SymbolicSetting | None:
+        """The same problem in SymPy with its exact truth, or None when SymPy cannot have it
+        cheaply: a name above SYMBOLIC_MAX_ENTRIES entries, or more than SYMBOLIC_BUDGET
+        seconds of CPU to build the truth (softmax cross-entropy at 8x8 takes 10 s). The
+        verdict never waits for it; without it nothing is printed or proved symbolically."""
         from backprop_coach.expr.symbolic import build, symbols_for
+        from backprop_coach.grading.budget import OutOfTime, cpu_budget
         from backprop_coach.grading.sympy_world import SymbolicSetting
 
-        world = _world(
-            self.problem,
-            list(self.world.primaries),
-            self.let_trees,
-            self.loss_tree,
-            lambda n, shape, domain: symbols_for(n, shape, domain),
-            build,
-        )
-        return SymbolicSetting(self.problem, world)
+        if any(_entries(v.shape) > SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values()):
+            return None
+        try:
+            with cpu_budget(SYMBOLIC_BUDGET):
+                world = _world(
+                    self.problem,
+                    list(self.world.primaries),
+                    self.let_trees,
+                    self.loss_tree,
+                    lambda n, shape, domain: symbols_for(n, shape, domain),
+                    build,
+                )
+                symbolic = SymbolicSetting(self.problem, world)
+                symbolic.truth  # noqa: B018 - the expensive part, built inside the budget
+        except (OutOfTime, RecursionError):
+            return None
+        return symbolic
 
-    @property
-    def small(self) -> bool:
-        """Whether the problem is small enough for SymPy to print and prove (every primary at
-        most SYMBOLIC_MAX_ENTRIES entries)."""
-        return all(_entries(v.shape) <= SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values())
+    @cached_property
+    def printed(self) -> Printed | None:
+        """The truth as text, pretty-printed and in LaTeX (SymPy's; a matrix's first entry for
+        the last two), or None when SymPy has no truth or printing takes more than
+        PRINT_BUDGET seconds of CPU."""
+        from backprop_coach.grading.budget import OutOfTime, cpu_budget
+
+        symbolic = self.symbolic
+        if symbolic is None:
+            return None
+        try:
+            with cpu_budget(PRINT_BUDGET):
+                return Printed(symbolic.truth_text, symbolic.truth_pretty, symbolic.truth_latex)
+        except (OutOfTime, RecursionError):
+            return None
 
     @cached_property
     def factors(self) -> list[Factor]:
@@ -138,18 +171,6 @@ class Setting:
 
     def loss_values(self, points: Points) -> np.ndarray:
         return points.values(self.world.loss)[:, 0, 0]
-
-    @property
-    def truth_pretty(self) -> str:
-        return self.symbolic.truth_pretty
-
-    @property
-    def truth_latex(self) -> str:
-        return self.symbolic.truth_latex
-
-    @property
-    def truth_text(self) -> str:
-        return self.symbolic.truth_text
 
 
 def _world(

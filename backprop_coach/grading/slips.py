@@ -149,9 +149,9 @@ def _shorter(setting: Setting, claim: Node, reference: str | None) -> bool:
         entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
         return sum(int(sp.count_ops(e)) for e in entries)
 
-    if not setting.small:
-        return False  # no hint where SymPy cannot count (a large problem)
     symbolic = setting.symbolic
+    if symbolic is None:
+        return False  # no hint where SymPy cannot count (a large problem)
     try:
         mine = symbolic.build(claim)
         target = symbolic.truth if reference is None else symbolic.build(parse(reference).tree)
