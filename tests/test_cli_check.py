@@ -264,3 +264,52 @@ def test_the_help_examples_run_as_shown(runner: CliRunner) -> None:
     for command in commands:
         code, out = run(runner, *shlex.split(command)[1:])
         assert code == 0, (command, out)
+
+
+def _state(pid: int) -> str | None:
+    """A process's state letter (R, S, Z, ...), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc")
+def test_no_grading_worker_outlives_a_terminated_batch(tmp_path: Path) -> None:
+    """SIGTERM to `check --batch` once left its forked workers running forever (and holding
+    a pipe open); they must die with it."""
+    import signal
+
+    case = {
+        "loss": "-sum(y*log(softmax(W@x)))", "wrt": "W", "claim": "(softmax(W@x) - y) x.T",
+        "shape": ["W=7x7", "x=7x1", "y=7x1"], "domain": ["y=onehot"],
+    }  # fmt: skip
+    path = tmp_path / "slow.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, **case}) for i in range(6)) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backprop_coach", "check", "--batch", str(path), "--jobs", "2", "--truth"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers: list[int] = []
+    deadline = time.monotonic() + 20
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    assert workers, "no worker started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    time.sleep(0.5)
+    alive = [w for w in workers if _state(w) not in (None, "Z")]
+    assert not alive, f"workers still running after the parent died: {alive}"

@@ -199,3 +199,15 @@ def test_a_hostile_step_file_prints_no_control_characters(
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert "\\x1b" in result.output  # shown as its code
     assert len(result.output) < 10_000  # a 300,000-character line is cut, not echoed
+
+
+def test_a_full_jacobian_between_same_shapes_is_refused_not_read_elementwise() -> None:
+    """∂z/∂x for z = W@x has the shape of neither entry-by-entry factor: it was once read as its
+    diagonal, so dL/dz * dz/dx was graded as if it meant something; it must be refused."""
+    problem = Problem(
+        "sum((z - y)^2)/2", "x", (("z", "W@x"),), {"W": (3, 3), "x": (3, 1), "y": (3, 1)}
+    )
+    report = check_steps(problem, "dL/dx = dL/dz * dz/dx\n= W.T @ (z - y)")
+    first, second = report.steps
+    assert first.diagnosis == "invalid" and "full Jacobian" in first.message
+    assert second.correct

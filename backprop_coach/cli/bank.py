@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backprop_coach.cli.output import console, emit_json, fail, show
+from backprop_coach.cli.output import console, emit_json, fail, finite_seconds, show
 
 BankOption = Annotated[
     list[Path] | None,
@@ -96,7 +96,9 @@ def validate(
         typer.Argument(metavar="[ID]...", help="Only these questions (default: all)."),
     ] = None,
     bank: BankOption = None,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds allowed per question.")] = 60.0,
+    timeout: Annotated[
+        float, typer.Option(min=1, max=3600, help="Seconds allowed per question.")
+    ] = 60.0,
     jobs: Annotated[
         int | None,
         typer.Option(min=1, max=64, metavar="N", help="Workers at once (default: one a core)."),
@@ -112,6 +114,8 @@ def validate(
 
     from backprop_coach.bank.validate import validate_question
     from backprop_coach.grading.sandbox import Pool, default_jobs
+
+    finite_seconds("--timeout", timeout)
 
     loaded = load(bank, quiet=True)
     if ids:

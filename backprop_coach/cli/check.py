@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backprop_coach.cli.output import emit_json, fail, read_text, show
+from backprop_coach.cli.output import emit_json, fail, finite_seconds, read_text, show
 
 EPILOG = """\
 **Examples**
@@ -159,6 +159,7 @@ def check(
     """
     from backprop_coach.expr.parse import INPUT_FORMATS
 
+    finite_seconds("--timeout", timeout)
     if input_format not in INPUT_FORMATS:
         fail(f"--input-format: choose from {', '.join(INPUT_FORMATS)}")
     if batch is not None:

@@ -28,7 +28,14 @@ def show(*renderables: RenderableType) -> None:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    """One JSON document a line. Text that cannot be written as UTF-8 (a lone surrogate echoed
+    from an id) is written with \\u escapes instead, so the line is still valid JSON."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
@@ -41,11 +48,20 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def finite_seconds(option: str, value: float) -> float:
+    """A time limit that is a real number (typer's ranges let nan and inf through)."""
+    import math
+
+    if not math.isfinite(value):
+        fail(f"{option} {value}: give a number of seconds")
+    return value
+
+
 def read_text(path: Path) -> str:
     """A UTF-8 text file a command was given, or a clear error (exit 2): no such file, a
     directory, no permission, not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff")  # a BOM is no text
     except UnicodeDecodeError:
         fail(f"cannot read {path}: it is not UTF-8 text")
     except OSError as err:

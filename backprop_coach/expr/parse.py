@@ -596,8 +596,8 @@ def split_let(text: str) -> tuple[str, str]:
 
 def parse_shape(text: str) -> tuple[str, tuple[int, int]]:
     name, value = _split_spec(text, "--shape", "W=2x3")
-    m = re.fullmatch(r"([0-9]{1,3})\s*[xX×,]\s*([0-9]{1,3})", value) or re.fullmatch(
-        r"([0-9]{1,3})", value
+    m = re.fullmatch(r"([0-9]{1,5})\s*[xX×,]\s*([0-9]{1,5})", value) or re.fullmatch(
+        r"([0-9]{1,5})", value
     )
     if m is None:
         raise SpecError(f"--shape {name}: expected ROWSxCOLS such as 3x1, got {value!r}")

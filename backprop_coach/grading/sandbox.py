@@ -11,10 +11,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+RECURSION_LIMIT = 20_000
 MEMORY_HEADROOM = 2 << 30  # bytes of address space a worker may add to what the parent had
 
 
@@ -35,7 +38,30 @@ def _limit_memory() -> None:
         pass  # not Linux or not allowed: the wall-clock bound still holds
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that forked it dies, however it
+    dies (SIGTERM, SIGKILL, a crash), so no worker outlives the command. Elsewhere the closed
+    pipe ends the worker at its next request."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before the request above was made
+        os._exit(0)
+
+
 def _serve(conn: Connection) -> None:
+    _die_with_parent()
+    # Ctrl-C is the parent's to handle: it kills busy workers; a worker that took the signal
+    # itself would print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a sum of 300 terms is a tree 300 deep, and printing it takes a few frames a level;
+    # Python 3.11+ keeps such frames off the C stack, and a crash stays in this worker
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     _limit_memory()
     while True:
         try:
@@ -66,6 +92,7 @@ class Sandbox:
         self._ctx = multiprocessing.get_context("fork")
         self._proc: Any = None
         self._conn: Connection | None = None
+        self._busy = False  # a request is in flight
 
     def __enter__(self) -> Sandbox:
         return self
@@ -102,11 +129,13 @@ class Sandbox:
         except (BrokenPipeError, ConnectionResetError, OSError) as err:
             self._kill()
             raise SandboxCrash("the grading worker stopped unexpectedly (out of memory?)") from err
+        self._busy = True
         return conn
 
     def receive(self) -> Any:
         """The reply to the last `submit`: its value, or SandboxCrash."""
         assert self._conn is not None
+        self._busy = False
         try:
             status, value = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as err:
@@ -121,6 +150,7 @@ class Sandbox:
         self._kill()
 
     def _kill(self) -> None:
+        self._busy = False
         if self._proc is not None:
             self._proc.kill()
             self._proc.join()
@@ -129,7 +159,9 @@ class Sandbox:
         self._proc = self._conn = None
 
     def close(self) -> None:
-        if self._conn is not None:
+        """Stop the worker: an idle one is asked to finish, a busy one (Ctrl-C, an early exit)
+        is killed at once rather than waited for."""
+        if self._conn is not None and not self._busy:
             try:
                 self._conn.send(None)
             except OSError:

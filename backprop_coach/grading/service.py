@@ -174,6 +174,8 @@ def _case(line: str) -> dict[str, Any]:
         case = json.loads(line)
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(case, dict):
         raise ValueError("a case is a JSON object")
     return case

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from backprop_coach.expr import tensor
 from backprop_coach.expr.algebra import Scope, shape_text
 from backprop_coach.expr.errors import ExprError, NameError_
@@ -108,8 +110,9 @@ class _Leibniz:
     downstream rebuilt on it, and the derivative taken in reverse mode where the leaf holds
     den's value (expr.tensor.jacobian)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, setting: Setting) -> None:
         self.problem = problem
+        self.setting = setting  # where to sample when a term's kind must be seen
         self.lets = dict(problem.lets)
         self.trees = {n: parse(t).tree for n, t in problem.lets}
         self.loss = parse(problem.loss).tree
@@ -166,9 +169,36 @@ class _Leibniz:
                 "instead (e.g. δ @ x.T)",
                 col,
             )
+        if num_shape is not None and num_shape == den_shape and not self._diagonal(
+            value, stand_in, actual
+        ):
+            raise ExprError(
+                f"∂{num}/∂{den} is a full Jacobian: each entry of {num} depends on several "
+                f"entries of {den}, so it is no elementwise factor; write the product it stands "
+                f"for instead (for z = W @ x, ∂L/∂x = W.T @ ∂L/∂z)",
+                col,
+            )
         return tensor.jacobian(value, stand_in, actual)
 
+    def _diagonal(self, value: Op, stand_in: Op, actual: Op) -> bool:
+        """Whether ∂value/∂stand_in is diagonal (an elementwise relation such as a = σ(z)) at
+        a few sampled points: every entry of value depends on its own entry only."""
+        points = self.setting.draw(DIAGONAL_POINTS, np.random.default_rng(0))
+        inner = points.with_values({stand_in.name: points.values(actual)})
+        rows, cols = value.shape or (1, 1)
+        for i in range(rows):
+            for j in range(cols):
+                seed = np.zeros((points.size, rows, cols))
+                seed[:, i, j] = 1.0
+                row = inner.gradient(value, stand_in.name, seed)
+                own = np.abs(row[:, i, j])
+                row[:, i, j] = 0.0
+                if np.any(np.abs(row) > 1e-9 * (1.0 + own[:, None, None])):
+                    return False
+        return True
 
+
+DIAGONAL_POINTS = 8
 _STAND_IN = "∂"  # no name a learner can type starts with it
 
 
@@ -192,7 +222,7 @@ def check_steps(
                 f"∂L/∂{problem.wrt}: start with dL/d{problem.wrt} = ..."
             )
         setting = build_setting(problem)
-        leibniz = _Leibniz(problem)
+        leibniz = _Leibniz(problem, setting)
     except ExprError as err:
         return StepsReport(problem.wrt if problem else "", [], error=str(err))
     quantities = leibniz.names()
