@@ -313,3 +313,15 @@ def test_no_grading_worker_outlives_a_terminated_batch(tmp_path: Path) -> None:
     time.sleep(0.5)
     alive = [w for w in workers if _state(w) not in (None, "Z")]
     assert not alive, f"workers still running after the parent died: {alive}"
+
+
+def test_a_large_wrong_claim_is_shown_in_a_screenful(runner: CliRunner) -> None:
+    """A wrong 32x32 claim once printed 736 lines (every wrong entry named, every value
+    whole); the message names a few entries and the values are cut, --json keeps them all."""
+    args = ["check", "--loss", "sum((W@x - y)^2)/2", "--shape", "W=32x32", "--shape", "x=32x1",
+            "--shape", "y=32x1", "--wrt", "W", "--claim", "(W x - y) x.T + step(W)"]  # fmt: skip
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 1 and len(shown.output.splitlines()) < 40
+    assert "in 1024 of 1024 entries ([0,0]," in shown.output and "…" in shown.output
+    data = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert data["diagnosis"] == "wrong"

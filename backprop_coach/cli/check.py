@@ -160,6 +160,8 @@ def check(
     from backprop_coach.expr.parse import INPUT_FORMATS
 
     finite_seconds("--timeout", timeout)
+    if batch is None and (jobs is not None or with_truth):
+        fail("--jobs and --truth go with --batch FILE")
     if input_format not in INPUT_FORMATS:
         fail(f"--input-format: choose from {', '.join(INPUT_FORMATS)}")
     if batch is not None:

@@ -35,6 +35,7 @@ from backprop_coach.grading.setting import Setting, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
+LISTED_ENTRIES = 8  # wrong entries named in the message (all of them in details)
 POINTS = 64  # enough that a wrong piece of a piecewise claim is almost never missed
 MIN_POINTS = 8
 SYMBOLIC_BUDGET = 0.25  # seconds
@@ -333,7 +334,10 @@ def _counterexample(
         entries = [f"[{i},{j}]" if truth.shape[2] > 1 else f"[{i}]" for i, j in wrong]
         extra["wrong_entries"] = entries
         total = truth.shape[1] * truth.shape[2]
-        message += f" in {len(entries)} of {total} entries ({', '.join(entries)})"
+        listed = ", ".join(entries[:LISTED_ENTRIES]) + (
+            ", …" if len(entries) > LISTED_ENTRIES else ""
+        )
+        message += f" in {len(entries)} of {total} entries ({listed})"
     return Finding("wrong", message, extra)
 
 

@@ -80,7 +80,21 @@ def render_counterexample(example: dict[str, object]) -> RenderableType:
     return Padding(table, (1, 0, 0, 2))
 
 
+SHOWN_ENTRIES = 12  # a value with more entries shows its first row or first entries only
+
+
 def _short(value: object) -> str:
+    """A value at one point as JSON; a large matrix or vector cut to its first entries, with
+    its shape (the whole value is in --json)."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        rows, cols = len(value), len(value[0])
+        if rows * cols > SHOWN_ENTRIES:
+            first = ", ".join(json.dumps(v) for v in value[0][:SHOWN_ENTRIES])
+            more = ", …" if cols > SHOWN_ENTRIES else ""
+            return f"{rows}x{cols}, row 0: [{first}{more}], …"
+    if isinstance(value, list) and len(value) > SHOWN_ENTRIES:
+        first = ", ".join(json.dumps(v) for v in value[:SHOWN_ENTRIES])
+        return f"{len(value)} entries: [{first}, …]"
     return json.dumps(value, ensure_ascii=False)
 
 
