@@ -156,3 +156,25 @@ def test_a_ragged_list_is_a_clear_wrong_answer(runner: CliRunner, net_file: Path
     )
     assert result.exit_code == 1
     assert "different lengths" in json.loads(result.output)["checks"][0]["message"]
+
+
+def test_a_fresh_network_without_seed_differs_and_says_its_seed(runner: CliRunner) -> None:
+    """--layers without --seed once drew the same "fresh" network every time."""
+    runs = [
+        json.loads(runner.invoke(app, ["trace", "--layers", "3,2", "--json"]).output)
+        for _ in range(4)
+    ]
+    seeds = {run["seed"] for run in runs}
+    assert len(seeds) > 1
+    again = json.loads(
+        runner.invoke(
+            app, ["trace", "--layers", "3,2", "--seed", str(runs[0]["seed"]), "--json"]
+        ).output
+    )
+    assert again["layers"] == runs[0]["layers"]
+
+
+def test_no_negative_zero_is_shown() -> None:
+    from backprop_coach.render.trace import fmt
+
+    assert fmt([-0.0, -1e-9, 0.4], 6) == "[0, 0, 0.4]" and fmt(-0.4, 0) == "0"

@@ -49,8 +49,12 @@ def trace(
     ] = "sigmoid",
     loss: Annotated[str, typer.Option(help="Loss of a random network.")] = "half_sse",
     seed: Annotated[
-        int, typer.Option(help="Seed of a random network (same seed, same numbers).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Seed of a random network (same seed, same numbers); without it a fresh one, "
+            "and the seed is shown."
+        ),
+    ] = None,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate η of a random network.")] = 0.5,
     steps: Annotated[
         str, typer.Option(metavar="LIST", help="Which parts to show: forward,backward,update.")
@@ -100,11 +104,17 @@ def trace(
     except ExprError as err:
         fail(str(err))
         return
+    drawn: int | None = None  # the seed chosen for a fresh network, to be shown
     try:
         if net is not None:
             network = network_from_dict(_read_json(net))
         else:
             sizes = _sizes(layers or "2,2,2")
+            if seed is None:
+                import random
+
+                seed = random.randrange(10_000)
+                drawn = seed
             network = random_network(sizes, activation, loss, seed, lr=lr)
     except NetSpecError as err:
         where = f"{net}: " if net is not None else ""
@@ -119,7 +129,10 @@ def trace(
         fail(f"--check: {err}")
         return
     if json_output:
-        emit_json(_trace_json(result, checks if claims else None))
+        data = _trace_json(result, checks if claims else None)
+        if drawn is not None:
+            data["seed"] = drawn  # a fresh network: its seed gives it again
+        emit_json(data)
     elif latex:
         import sys
 
@@ -132,6 +145,10 @@ def trace(
         show(render_trace(result, chosen, precision))
         if checks:
             show(render_number_checks(checks))
+        if drawn is not None:
+            from rich.text import Text
+
+            show(Text(f"a fresh network, seed {drawn}: --seed {drawn} gives it again", "dim"))
     if checks and not all(c.correct for c in checks):
         raise typer.Exit(1)
 

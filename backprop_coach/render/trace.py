@@ -24,11 +24,12 @@ def fmt(value: object, precision: int) -> str:
     """Numbers as a learner writes them: [0.3775, 0.3925]; matrices as rows."""
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
-        return (
+        text = (
             f"{float(array):.{precision}f}".rstrip("0").rstrip(".")
             if precision
             else f"{float(array):.0f}"
         )
+        return "0" if text in ("-0", "0") else text  # -0.0000001 at 6 decimals is 0, not -0
     return "[" + ", ".join(fmt(v, precision) for v in array) + "]"
 
 
