@@ -44,7 +44,9 @@ def list_questions(
     bank: BankOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the questions, with their topic, kind and difficulty."""
+    """List the questions, with their topic, kind and difficulty.
+
+    Example: `backprop-coach bank list --topic losses`."""
     loaded = load(bank)
     questions = loaded.select(topic or [], kind)
     if json_output:
@@ -68,7 +70,9 @@ def show_question(
     bank: BankOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
 ) -> None:
-    """Show one question: prompt, hints, common mistakes and the worked answer."""
+    """Show one question: prompt, hints, common mistakes and the worked answer.
+
+    Example: `backprop-coach bank show sigmoid-derivative`."""
     question = find(load(bank), question_id)
     if json_output:
         emit_json(question.to_json())

@@ -31,7 +31,10 @@ def cheatsheet(
 ) -> None:
     """Cheat sheets for backprop: forward, backward (the four equations and the loops),
     activations, losses, update rules and the pitfalls interviewers probe. Every derivative on
-    them is proved by the checker in the test suite."""
+    them is proved by the checker in the test suite.
+
+    Examples: `backprop-coach cheatsheet backward`, `backprop-coach cheatsheet all --format html
+    -o sheets.html` (a page to print)."""
     from backprop_coach.sheets.content import SHEETS
 
     if topic not in TOPICS:

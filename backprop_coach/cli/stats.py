@@ -24,7 +24,9 @@ def stats(
     ] = False,
 ) -> None:
     """Accuracy and time per topic, practice streak, due cards, a calendar of practice days,
-    the most-missed questions (leeches) and your most common mistakes."""
+    the most-missed questions (leeches) and your most common mistakes.
+
+    Examples: `backprop-coach stats`, `backprop-coach stats --json`."""
     from backprop_coach.cli.quiz import open_store
     from backprop_coach.practice.stats import compute
     from backprop_coach.practice.store import now
