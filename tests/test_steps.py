@@ -211,3 +211,12 @@ def test_a_full_jacobian_between_same_shapes_is_refused_not_read_elementwise() -
     first, second = report.steps
     assert first.diagnosis == "invalid" and "full Jacobian" in first.message
     assert second.correct
+
+
+def test_a_line_follows_only_what_it_equals_beyond_rounding() -> None:
+    """A previous line with cancelling 1e20 terms once lent its rounding slack to the next
+    line: `= 7` was said to follow it."""
+    problem = Problem("(w*x - y)^2/2", "w")
+    report = check_steps(problem, "dL/dw = (w*x - y)*x + 10^20*x - 10^20*x\n= 7")
+    first, second = report.steps
+    assert first.correct and not second.correct and not second.follows

@@ -114,7 +114,9 @@ class TensorAlgebra:
         return _constant(value, value)
 
     def constant(self, name: str) -> Op:
-        return _constant(math.e if name == "e" else math.pi)
+        op = _constant(math.e if name == "e" else math.pi)
+        op.name = name  # exact evaluation takes e and pi to its own precision
+        return op
 
     def shape(self, v: Op) -> Shape:
         return v.shape
@@ -198,76 +200,149 @@ def jacobian(num: Op, den: Op, actual: Op) -> Op:
     return Op("jacobian", (num, actual), shape, name=den.name)
 
 
-# -- the elementwise functions: value, and the partial derivative by each argument ----------
+# -- numbers: float64, or 50 digits where floats cannot decide ---------------------------------
 
 
-def _sigmoid(z: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
+class Numbers:
+    """The transcendental functions on arrays of one kind of number. FLOAT is numpy's float64;
+    EXACT (`exact()`) holds mpmath numbers of EXACT_DIGITS digits in object arrays, so that the
+    same graph, with the same rules, can be re-evaluated where float rounding hides the answer.
+    Arithmetic, matmul, sums, comparisons and np.where work on both."""
+
+    def __init__(self, name: str, lift: Callable[[Callable[..., object]], Callable[..., Array]]):
+        import mpmath
+
+        self.name = name
+        self.exact = name == "exact"
+        if not self.exact:
+            self.exp, self.log, self.tanh, self.sqrt = np.exp, np.log, np.tanh, np.sqrt
+            self.cosh, self.sinh, self.sign = np.cosh, np.sinh, np.sign
+            self.erf = lambda z: np.asarray(_erf(z), dtype=float)
+            return
+        self.exp, self.log, self.tanh = lift(mpmath.exp), lift(_real_log), lift(mpmath.tanh)
+        self.sqrt, self.cosh, self.sinh = lift(_real_sqrt), lift(mpmath.cosh), lift(mpmath.sinh)
+        self.sign, self.erf = lift(mpmath.sign), lift(mpmath.erf)
+
+
+EXACT_DIGITS = 50
+
+
+def _real_log(x: object) -> object:
+    import mpmath
+
+    return mpmath.log(x) if x > 0 else (mpmath.mpf("-inf") if x == 0 else mpmath.nan)  # type: ignore[operator]
+
+
+def _real_sqrt(x: object) -> object:
+    import mpmath
+
+    return mpmath.sqrt(x) if x >= 0 else mpmath.nan  # type: ignore[operator]
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+FLOAT = Numbers("float", lambda f: f)  # type: ignore[arg-type, return-value]
+_EXACT: list[Numbers] = []
+
+
+def exact() -> Numbers:
+    """The 50-digit numbers (mpmath is imported on first use)."""
+    if not _EXACT:
+        _EXACT.append(Numbers("exact", lambda f: np.frompyfunc(f, 1, 1)))
+    return _EXACT[0]
+
+
+def _sigmoid(L: Numbers, z: Array) -> Array:
+    """σ(z) to full relative precision on both sides: 1/(1 + e^−z) for z ≥ 0, e^z/(1 + e^z)
+    below (σ(−418) = 1e-182, where 0.5·(1 + tanh(z/2)) would give 0)."""
+    if L.exact:
+        return 1 / (1 + L.exp(-z))
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _step(z: Array) -> Array:
     return np.where(z > 0, 1.0, 0.0)  # step(0) = 0, as relu'(0) in PyTorch, JAX, TensorFlow
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
+def _real_power(x: object, y: object) -> object:
+    import mpmath
+
+    if x < 0 and int(y) != y:  # type: ignore[operator, call-overload]
+        return mpmath.nan  # a negative base to a fractional power is no real number
+    if x == 0 and y < 0:  # type: ignore[operator]
+        return mpmath.inf
+    return mpmath.power(x, y)
 
 
-def _erf_array(z: Array) -> Array:
-    return np.asarray(_erf(z), dtype=float)
+_exact_power = np.frompyfunc(_real_power, 2, 1)
+
+
+def _power(L: Numbers, a: Array, b: Array) -> Array:
+    if np.all(b == 0.5):
+        return L.sqrt(a)
+    return _exact_power(a, b) if L.exact else np.power(a, b)
+
+
+def _softplus(L: Numbers, z: Array) -> Array:
+    if L.exact:
+        return L.log(1 + L.exp(z))
+    return np.logaddexp(0.0, z)
 
 
 _FORWARD: dict[str, Callable[..., Array]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "^": lambda a, b: np.sqrt(a) if np.all(b == 0.5) else np.power(a, b),
+    "+": lambda L, a, b: a + b,
+    "-": lambda L, a, b: a - b,
+    "*": lambda L, a, b: a * b,
+    "/": lambda L, a, b: np.divide(a, b),
+    "^": _power,
     "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-    "softplus": lambda z: np.logaddexp(0.0, z),
-    "step": _step,
-    "sign": np.sign,
-    "cosh": np.cosh,
-    "sinh": np.sinh,
-    "sech": lambda z: 1.0 / np.cosh(z),
-    "erf": _erf_array,
-    "max": np.maximum,
-    "min": np.minimum,
-    "leaky_relu": lambda z, alpha: np.where(z > 0, z, alpha * z),
+    "tanh": lambda L, z: L.tanh(z),
+    "relu": lambda L, z: np.maximum(z, 0.0),
+    "exp": lambda L, z: L.exp(z),
+    "log": lambda L, z: L.log(z),
+    "sqrt": lambda L, z: L.sqrt(z),
+    "abs": lambda L, z: np.abs(z),
+    "softplus": _softplus,
+    "step": lambda L, z: _step(z),
+    "sign": lambda L, z: L.sign(z),
+    "cosh": lambda L, z: L.cosh(z),
+    "sinh": lambda L, z: L.sinh(z),
+    "sech": lambda L, z: 1.0 / L.cosh(z),
+    "erf": lambda L, z: L.erf(z),
+    "max": lambda L, a, b: np.maximum(a, b),
+    "min": lambda L, a, b: np.minimum(a, b),
+    "leaky_relu": lambda L, z, alpha: np.where(z > 0, z, alpha * z),
 }
 
 _TWO_OVER_ROOT_PI = 2.0 / math.sqrt(math.pi)
 
 # the partial derivative by argument i, from the arguments' values and the node's own value;
 # each is what SymPy's diff gives (tested against it)
-_PARTIAL: dict[str, Callable[[int, list[Array], Array], Array]] = {
-    "+": lambda i, a, out: np.ones_like(out),
-    "-": lambda i, a, out: np.full_like(out, 1.0 if i == 0 else -1.0),
-    "*": lambda i, a, out: a[1 - i],
-    "/": lambda i, a, out: 1.0 / a[1] if i == 0 else -a[0] / a[1] ** 2,
-    "^": lambda i, a, out: (a[1] * np.power(a[0], a[1] - 1.0)) if i == 0 else np.log(a[0]) * out,
-    "sigmoid": lambda i, a, out: out * (1.0 - out),
-    "tanh": lambda i, a, out: 1.0 - out**2,
-    "relu": lambda i, a, out: _step(a[0]),
-    "exp": lambda i, a, out: out,
-    "log": lambda i, a, out: 1.0 / a[0],
-    "sqrt": lambda i, a, out: 0.5 / out,
-    "abs": lambda i, a, out: np.sign(a[0]),
-    "softplus": lambda i, a, out: _sigmoid(a[0]),
-    "step": lambda i, a, out: np.zeros_like(out),
-    "sign": lambda i, a, out: np.zeros_like(out),
-    "cosh": lambda i, a, out: np.sinh(a[0]),
-    "sinh": lambda i, a, out: np.cosh(a[0]),
-    "sech": lambda i, a, out: -np.tanh(a[0]) * out,
-    "erf": lambda i, a, out: _TWO_OVER_ROOT_PI * np.exp(-(a[0] ** 2)),
-    "max": lambda i, a, out: _step(a[i] - a[1 - i]),
-    "min": lambda i, a, out: _step(a[1 - i] - a[i]),
-    "leaky_relu": lambda i, a, out: (
+_PARTIAL: dict[str, Callable[[Numbers, int, list[Array], Array], Array]] = {
+    "+": lambda L, i, a, out: np.ones_like(out),
+    "-": lambda L, i, a, out: np.full_like(out, 1.0 if i == 0 else -1.0),
+    "*": lambda L, i, a, out: a[1 - i],
+    "/": lambda L, i, a, out: 1.0 / a[1] if i == 0 else -a[0] / a[1] ** 2,
+    "^": lambda L, i, a, out: (
+        (a[1] * _power(L, a[0], a[1] - 1.0)) if i == 0 else L.log(a[0]) * out
+    ),
+    "sigmoid": lambda L, i, a, out: out * (1.0 - out),
+    "tanh": lambda L, i, a, out: 1.0 - out**2,
+    "relu": lambda L, i, a, out: _step(a[0]),
+    "exp": lambda L, i, a, out: out,
+    "log": lambda L, i, a, out: 1.0 / a[0],
+    "sqrt": lambda L, i, a, out: 0.5 / out,
+    "abs": lambda L, i, a, out: L.sign(a[0]),
+    "softplus": lambda L, i, a, out: _sigmoid(L, a[0]),
+    "step": lambda L, i, a, out: np.zeros_like(out),
+    "sign": lambda L, i, a, out: np.zeros_like(out),
+    "cosh": lambda L, i, a, out: L.sinh(a[0]),
+    "sinh": lambda L, i, a, out: L.cosh(a[0]),
+    "sech": lambda L, i, a, out: -L.tanh(a[0]) * out,
+    "erf": lambda L, i, a, out: _TWO_OVER_ROOT_PI * L.exp(-(a[0] ** 2)),
+    "max": lambda L, i, a, out: _step(a[i] - a[1 - i]),
+    "min": lambda L, i, a, out: _step(a[1 - i] - a[i]),
+    "leaky_relu": lambda L, i, a, out: (
         _step(a[0]) + a[1] * (1.0 - _step(a[0])) if i == 0 else a[0] * (1.0 - _step(a[0]))
     ),
 }
@@ -284,6 +359,10 @@ _PARTIAL_MAGNITUDE: dict[str, Callable[[int, list[Array], Array], Array]] = {
         else np.abs(a[0]) * (1.0 + _step(a[0]))
     ),
 }
+
+
+def _positive_integer(op: Op) -> bool:
+    return op.const is not None and op.const.denominator == 1 and op.const > 0
 
 
 def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
@@ -318,39 +397,49 @@ def _topological(out: Op) -> list[Op]:
     return order
 
 
-def _softmax(x: Array, axis: int) -> Array:
+def _softmax(L: Numbers, x: Array, axis: int) -> Array:
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    e = L.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _logsumexp(x: Array, axis: int) -> Array:
+def _logsumexp(L: Numbers, x: Array, axis: int) -> Array:
     top = np.max(x, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    return top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+    if not L.exact:
+        top = np.where(np.isfinite(top), top, 0.0)
+    return top + L.log(L.exp(x - top).sum(axis=axis, keepdims=True))
 
 
 class Points:
     """The values of the primary names at `size` sample points (name -> array (size, rows,
     cols)), and every graph's value there, each node computed once."""
 
-    def __init__(self, arrays: dict[str, Array], size: int) -> None:
+    def __init__(self, arrays: dict[str, Array], size: int, numbers: Numbers = FLOAT) -> None:
         self.arrays = arrays
         self.size = size
+        self.L = numbers
         self._values: dict[int, tuple[Op, Array]] = {}
         self._magnitudes: dict[int, tuple[Op, Array]] = {}
 
     def subset(self, keep: Array) -> Points:
         """The same names at the points `keep` (indices) only."""
-        return Points({n: v[keep] for n, v in self.arrays.items()}, len(keep))
+        return Points({n: v[keep] for n, v in self.arrays.items()}, len(keep), self.L)
+
+    def exact(self) -> Points:
+        """The same points in EXACT_DIGITS-digit arithmetic (every float drawn, exactly)."""
+        import mpmath
+
+        lift = np.frompyfunc(mpmath.mpf, 1, 1)
+        return Points({n: lift(v) for n, v in self.arrays.items()}, self.size, exact())
 
     def with_values(self, extra: dict[str, Array]) -> Points:
         """These points with more names bound (the wrt node, a Leibniz term's stand-in)."""
-        return Points({**self.arrays, **extra}, self.size)
+        return Points({**self.arrays, **extra}, self.size, self.L)
 
     def full(self, a: Array, shape: Shape) -> Array:
         rows, cols = _dims(shape)
-        return np.broadcast_to(a, (self.size, rows, cols)).astype(float)
+        kind = object if self.L.exact else float
+        return np.broadcast_to(a, (self.size, rows, cols)).astype(kind)
 
     # -- values ------------------------------------------------------------------------------
     def values(self, op: Op) -> Array:
@@ -379,18 +468,21 @@ class Points:
         args = [self._values[id(a)][1] for a in _inputs(op)]
         if kind == "leaf":
             try:
-                return np.asarray(self.arrays[op.name], dtype=float)
+                value = self.arrays[op.name]
             except KeyError:
                 raise EvaluationError(f"no value for {op.name}") from None
+            return value if self.L.exact else np.asarray(value, dtype=float)
         if kind == "const":
             assert op.data is not None
-            return op.data
+            return self._exact_constant(op) if self.L.exact else op.data
         if kind == "neg":
             return -args[0]
         if kind == "T":
             return args[0].transpose(0, 2, 1)
         if kind == "apply":
-            return np.asarray(_FORWARD[op.func](*args), dtype=float)
+            return np.asarray(
+                _FORWARD[op.func](self.L, *args), dtype=object if self.L.exact else float
+            )
         if kind == "matmul":
             return args[0] @ args[1]
         if kind == "dot":
@@ -407,8 +499,8 @@ class Points:
         if kind == "along":
             x, axis = args[0], (op.axis or 0) + 1
             if op.func == "softmax":
-                return _softmax(x, axis)
-            lse = _logsumexp(x, axis)
+                return _softmax(self.L, x, axis)
+            lse = _logsumexp(self.L, x, axis)
             return lse if op.func == "logsumexp" else x - lse
         if kind == "trace":
             return np.trace(args[0], axis1=1, axis2=2)[:, None, None]
@@ -423,6 +515,22 @@ class Points:
         if kind == "jacobian":
             return self._jacobian(op)
         raise EvaluationError(f"cannot evaluate {kind}")  # pragma: no cover
+
+    def _exact_constant(self, op: Op) -> Array:
+        """A literal in exact arithmetic: its Fraction, or e and pi to the working precision."""
+        import mpmath
+
+        assert op.data is not None
+        if op.const is not None:
+            number = mpmath.mpf(op.const.numerator) / op.const.denominator
+        elif op.name in ("e", "pi"):
+            number = mpmath.e if op.name == "e" else mpmath.pi
+            number = +number  # to the working precision
+        else:  # a literal too large for a float: it overflowed to inf there as here
+            number = mpmath.mpf(float(op.data.flat[0]))
+        out = np.empty(op.data.shape, dtype=object)
+        out.fill(number)
+        return out
 
     # -- reverse mode ------------------------------------------------------------------------
     def gradient(
@@ -499,7 +607,7 @@ class Points:
                 if absolute:
                     return [s * (g + (g * s).sum(axis=axis, keepdims=True))]
                 return [s * (g - (g * s).sum(axis=axis, keepdims=True))]
-            s = _softmax(a[0], axis)
+            s = _softmax(self.L, a[0], axis)
             if op.func == "logsumexp":
                 return [g * s]
             total = g.sum(axis=axis, keepdims=True)
@@ -527,12 +635,17 @@ class Points:
                 grads.append(g * self.magnitude(op.args[1 - i]))
             elif absolute and func == "/" and i == 1:
                 grads.append(g * self.magnitude(op.args[0]) / a[1] ** 2)
+            elif absolute and func == "^" and _positive_integer(op.args[1]):
+                # k·u^(k−1) with u's own rounding: (w·x + 1e8 − 1e8 − y)² is no more exact than
+                # the 1e8 terms allow
+                k = float(op.args[1].const)  # type: ignore[arg-type]
+                grads.append(g * k * self.magnitude(op.args[0]) ** (k - 1.0))
             elif absolute:
                 size = _PARTIAL_MAGNITUDE.get(func)
-                partial = size(i, a, out) if size else np.abs(_PARTIAL[func](i, a, out))
+                partial = size(i, a, out) if size else np.abs(_PARTIAL[func](self.L, i, a, out))
                 grads.append(g * partial)
             else:
-                grads.append(g * _PARTIAL[func](i, a, out))
+                grads.append(g * _PARTIAL[func](self.L, i, a, out))
         return grads
 
     def _jacobian(self, op: Op) -> Array:

@@ -26,13 +26,36 @@ def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None)
     broadcast against the arrays)."""
     with np.errstate(all="ignore"):
         gap = np.abs(claim - truth)
-        scale = np.maximum(_point_max(claim), _point_max(truth))  # per point, never global
-        tolerance = np.maximum(RTOL * np.abs(truth), ATOL * scale)
+        allowed = tolerance(claim, truth)
         if slack is not None:
-            tolerance = np.maximum(tolerance, slack)
+            allowed = np.maximum(allowed, slack)
         # inf - inf is nan (never agrees); an infinite claim agrees only with the same infinity
         same_infinity = np.isinf(claim) & (claim == truth)
-        return (np.isfinite(gap) & (gap <= tolerance)) | same_infinity
+        return (np.isfinite(gap) & (gap <= allowed)) | same_infinity
+
+
+def unsettled(
+    claim: np.ndarray, truth: np.ndarray, claim_terms: np.ndarray, truth_terms: np.ndarray
+) -> np.ndarray:
+    """The points (boolean, one a point) where float values cannot settle agreement: they
+    agree only within the truth's rounding slack; or the claim's own rounding error exceeds the
+    tolerance (a claim may never widen its tolerance: (10^20 + w) − 10^20 is 0 in floats); or
+    the truth is within its rounding error of zero (1 − tanh²(w + 30) is 0 in floats, 4e-26 in
+    fact). The terms are each side's magnitudes (expr.tensor.Points.magnitudes)."""
+    with np.errstate(all="ignore"):
+        plain = agree(claim, truth)
+        own_error = terms_slack(claim_terms) > tolerance(claim, truth)
+        truth_error = terms_slack(truth_terms)
+        unsure = (np.abs(truth) <= truth_error) & (truth_error > 0)
+        return (~plain | own_error | unsure).any(axis=(1, 2))
+
+
+def tolerance(claim: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """max(RTOL·|truth|, ATOL·scale) entry by entry, scale being the largest finite magnitude of
+    either array at each point (never over all points: exp(12z) + 1 is not exp(12z))."""
+    with np.errstate(all="ignore"):
+        scale = np.maximum(_point_max(claim), _point_max(truth))
+        return np.maximum(RTOL * np.abs(truth), ATOL * scale)
 
 
 def terms_slack(terms: np.ndarray) -> np.ndarray:

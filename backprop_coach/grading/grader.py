@@ -8,6 +8,7 @@ counterexample. SymPy is imported only to print a formula or to prove one.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,9 @@ from backprop_coach.grading.diagnosis import (
     factor_relation,
     nice_number,
     terms_slack,
+    tolerance,
     transposed,
+    unsettled,
 )
 from backprop_coach.grading.problem import LOSS_NAMES, Problem
 from backprop_coach.grading.setting import Setting, setting_for
@@ -140,7 +143,7 @@ def grade(
     except LimitError as err:
         return invalid(str(err), read_as)
     truth_v = points.values(target)
-    claim_v = points.values(claim)
+    claim_v = _exact_where_floats_overflow(setting, claim, points.values(claim), truth_v, points)
     slack, proved = None, False
     same_shape = claim_v.shape == truth_v.shape
     if not (same_shape and close(claim_v, truth_v)):  # only then: it costs
@@ -157,25 +160,31 @@ def grade(
                 slack, proved = noisy, True
                 claim_v = truth_v  # proved equal: its float overflow is no difference
     finding = _diagnose(setting, claim_v, truth_v, points, slack)
-    if finding.code is None and reference is None:
-        proved = proved or _prove(setting, parsed.tree)
-        if not proved and slack is not None and not close(claim_v, truth_v):
-            # accepted only within the float error of the truth's terms: that error bounds an
-            # exact zero's noise, but also hides anything where the truth cancels and is then
-            # scaled up (1e20·(1 − tanh²(1e20·w)) is 0 ± 1e4 in floats): decide it exactly
-            exact = _exact_agreement(setting, parsed.tree, claim_v, truth_v, points)
+    if finding.code is None:
+        if reference is None:
+            proved = proved or _prove(setting, parsed.tree)
+        doubtful = None
+        if not proved:
+            terms = (points.magnitudes(claim), points.magnitudes(target))
+            doubtful = unsettled(claim_v, truth_v, *terms)
+        if doubtful is not None and doubtful.any():
+            # the floats agree only within a rounding error (the truth's: 1e20·(1 − tanh²(1e20·w))
+            # is 0 ± 1e4; or the claim's: (10^20 + w) − 10^20 is 0): decide it exactly there
+            exact = _exact_agreement(setting, target, claim, points, doubtful, claim_v, truth_v)
             if exact is None:
                 return invalid(
-                    "cannot be decided in floating point: the claim differs from the computed "
-                    "gradient by less than the gradient's own rounding error, and the problem is "
-                    "too large to evaluate exactly; try smaller shapes",
+                    "cannot be decided: the claim and the gradient differ by less than their "
+                    "rounding error in floating point, and exact arithmetic ran out of time",
                     read_as,
                 )
-            if not exact:
+            if exact.disagree is not None:
+                p, mine, truth = exact.disagree
+                claim_v, truth_v = claim_v.copy(), truth_v.copy()
+                claim_v[p], truth_v[p] = mine, truth  # the exact values where they differ
                 finding = _counterexample(setting, claim_v, truth_v, points, None)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
-            wrong_argument(setting, parsed.tree, truth_v, points, slack)
+            wrong_argument(setting, parsed.tree, truth_v, points, points.magnitudes(target))
             or domain_hint(setting, parsed.tree, claim, target, reference, seed, points.size)
             or finding
         )
@@ -361,68 +370,107 @@ def _plain(a: np.ndarray) -> object:
     return [[plain(v) for v in row] for row in a]
 
 
-EXACT_POINTS = 3  # points re-evaluated exactly when only the float error separates the claim
-EXACT_BUDGET = 1.0  # seconds of CPU
+EXACT_BUDGET = 2.0  # seconds of CPU for exact re-evaluation
+EXACT_POINTS = 16  # the most suspicious doubtful points, evaluated exactly
+EXACT_RTOL = 1e-40  # the rounding error of EXACT_DIGITS-digit arithmetic, with room
+
+
+def _exact_where_floats_overflow(
+    setting: Setting, claim: Op, claim_v: np.ndarray, truth_v: np.ndarray, points: Points
+) -> np.ndarray:
+    """The claim's values, with those that overflow in floats where the truth is finite
+    (0·exp(1000), exp(1000)/exp(999)) taken from exact arithmetic instead, rounded to floats."""
+    overflow = ~np.isfinite(claim_v).all(axis=(1, 2)) & np.isfinite(truth_v).all(axis=(1, 2))
+    if not overflow.any():
+        return claim_v
+    exact = _exact_values(setting, [claim], points, overflow)
+    if exact is None:
+        return claim_v
+    claim_v = claim_v.copy()
+    claim_v[overflow] = _as_float(exact[0])
+    return claim_v
+
+
+def _exact_values(
+    setting: Setting, graphs: list[Op], points: Points, which: np.ndarray
+) -> list[np.ndarray] | None:
+    """The graphs' values at the points `which` (boolean), evaluated from the same draws in
+    EXACT_DIGITS-digit arithmetic (object arrays of mpmath numbers); None when that arithmetic
+    fails or runs out of its CPU budget."""
+    import mpmath
+
+    from backprop_coach.expr.tensor import EXACT_DIGITS
+
+    keep = np.flatnonzero(which)
+    drawn = Points({n: points.arrays[n][keep] for n in setting.primaries}, len(keep))
+    try:
+        with cpu_budget(EXACT_BUDGET), mpmath.workdps(EXACT_DIGITS):
+            there = setting.bind_wrt(drawn.exact())
+            return [there.values(graph) for graph in graphs]
+    except (OutOfTime, ArithmeticError, ValueError, TypeError, RecursionError):
+        return None
+
+
+@dataclass
+class Exact:
+    """The outcome of exact re-evaluation: `disagree` is None when claim and target agree at
+    every point checked, else (point index, claim value, target value) at the first point
+    where they differ (values rounded to floats, shaped (rows, cols))."""
+
+    disagree: tuple[int, np.ndarray, np.ndarray] | None
 
 
 def _exact_agreement(
-    setting: Setting, claim: Node, claim_v: np.ndarray, truth_v: np.ndarray, points: Points
-) -> bool | None:
-    """Whether the claim equals the truth at the sample points where floats could not tell
-    them apart, evaluated exactly (SymPy, 30 digits); None when that cannot be done (a problem
-    too large for SymPy, or out of budget)."""
-    symbolic = setting.symbolic
-    if symbolic is None:
+    setting: Setting,
+    target: Op,
+    claim: Op,
+    points: Points,
+    doubtful: np.ndarray,
+    claim_v: np.ndarray,
+    truth_v: np.ndarray,
+) -> Exact | None:
+    """Whether claim and target agree at the doubtful points when the same graphs are evaluated
+    in EXACT_DIGITS-digit arithmetic from the same draws (expr.tensor.exact), by the grader's
+    tolerance plus EXACT_RTOL of the target's terms (never of the claim's); None when that
+    arithmetic fails or runs out of budget. At most EXACT_POINTS points are evaluated: the
+    most suspicious first (the largest gap for its tolerance), where a real difference shows."""
+    with np.errstate(all="ignore"):
+        ratio = np.nan_to_num(
+            np.abs(claim_v - truth_v) / np.maximum(tolerance(claim_v, truth_v), 1e-300), nan=np.inf
+        ).max(axis=(1, 2))
+    order = np.flatnonzero(doubtful)
+    order = order[np.argsort(-ratio[order], kind="stable")][:EXACT_POINTS]
+    which = np.zeros(len(doubtful), bool)
+    which[order] = True
+    keep = np.flatnonzero(which)
+    values = _exact_values(setting, [target, claim], points, which)
+    if values is None:
         return None
-    import sympy as sp
+    import mpmath
 
-    from backprop_coach.expr.symbolic import free_entries
+    from backprop_coach.expr.tensor import EXACT_DIGITS
 
+    truth, mine = values
+    allowance = EXACT_RTOL * points.magnitudes(target)[keep]
     try:
-        value = symbolic.build(claim)
-    except ExprError:
+        with mpmath.workdps(EXACT_DIGITS):  # the difference too, at the working precision
+            gap = np.abs(mine - truth)
+        size = np.abs(truth)
+        scale = np.maximum(np.abs(mine), size).max(axis=(1, 2), keepdims=True)
+        limit = np.maximum(np.maximum(RTOL * size, ATOL * scale), allowance)
+        ok = (gap <= limit).all(axis=(1, 2))
+    except (ArithmeticError, ValueError, TypeError):
         return None
-    truth = symbolic.truth
-    unclear = np.flatnonzero(~agree(claim_v, truth_v).all(axis=(1, 2)))[:EXACT_POINTS]
-    try:
-        with cpu_budget(EXACT_BUDGET):
-            for p in unclear:
-                at: dict[sp.Basic, sp.Basic] = {}
-                for name, symbols in symbolic.world.primaries.items():
-                    drawn = np.ravel(points.arrays[name][p])
-                    for symbol, number in zip(free_entries(symbols), drawn, strict=True):
-                        at[symbol] = sp.Rational(float(number))  # the float drawn, exactly
-                if not _agree_exactly(
-                    symbolic.expand_wrt(value), symbolic.expand_wrt(truth), at, truth_v.shape[1:]
-                ):
-                    return False
-        return True
-    except (OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
-        return None
+    if ok.all():
+        return Exact(None)
+    first = int(np.flatnonzero(~ok)[0])
+    return Exact((int(keep[first]), _as_float(mine[first]), _as_float(truth[first])))
 
 
-def _agree_exactly(claim: Any, truth: Any, at: dict[Any, Any], shape: tuple[int, ...]) -> bool:
-    """Whether claim and truth agree at an exact point by the grader's tolerance (RTOL of the
-    truth, ATOL of the largest entry), their difference evaluated with as much precision as it
-    takes to see its first digits (an exact zero is 0, not 1e-31)."""
-    import sympy as sp
-
-    from backprop_coach.expr.symbolic import rewrite_exp
-
-    count = shape[0] * shape[1]
-    claims = list(claim) if isinstance(claim, sp.MatrixBase) else [claim] * count
-    truths = list(truth) if isinstance(truth, sp.MatrixBase) else [truth] * count
-    gaps, sizes = [], []
-    for c, t in zip(claims, truths, strict=True):
-        exact_t = rewrite_exp(sp.sympify(t)).xreplace(at)
-        gap = (rewrite_exp(sp.sympify(c)).xreplace(at) - exact_t).evalf(30, maxn=600)
-        size = exact_t.evalf(30)
-        if not (gap.is_Number and size.is_Number and gap.is_finite and size.is_finite):
-            return False  # undefined or infinite where the truth is finite: no agreement
-        gaps.append(abs(float(gap)))
-        sizes.append(abs(float(size)))
-    scale = max(max(sizes), max(gaps))
-    return all(g <= max(RTOL * s, ATOL * scale) for g, s in zip(gaps, sizes, strict=True))
+def _as_float(exact: np.ndarray) -> np.ndarray:
+    """Exact values rounded to floats (beyond the float range: ±inf, without a warning)."""
+    with np.errstate(all="ignore"):
+        return np.vectorize(float, otypes=[float])(exact)
 
 
 def _exponential_identity(entry: Any) -> bool:

@@ -46,16 +46,34 @@ def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.n
         return _wide(rng, (size, rows, cols), 0.02, 0.98, 0.001, 0.999)
     if kind == "binary":  # a mask: every entry 0 or 1 on its own (dropout keeps several units)
         return rng.integers(0, 2, (size, rows, cols)).astype(float)
-    if kind in ("onehot", "simplex", "onehot_rows", "simplex_rows"):
-        # a distribution runs down each column (the column layout: one example a column), or
-        # along each row for a 1xC row and for the _rows kinds (the batch-first layout)
-        along_rows = kind.endswith("_rows") or (rows == 1 and cols > 1)
-        if along_rows:
+    if kind in DISTRIBUTIONS:
+        if _along_rows(kind, rows, cols):
             return np.swapaxes(
                 _distributions(kind.removesuffix("_rows"), cols, rows, size, rng), 1, 2
             )
         return _distributions(kind, rows, cols, size, rng)
     raise ValueError(f"unknown domain {kind}")
+
+
+DISTRIBUTIONS = ("onehot", "simplex", "onehot_rows", "simplex_rows")
+
+
+def _along_rows(kind: str, rows: int, cols: int) -> bool:
+    """A distribution runs down each column (the column layout: one example a column), or along
+    each row for a 1xC row and for the _rows kinds (the batch-first layout)."""
+    return kind.endswith("_rows") or (rows == 1 and cols > 1)
+
+
+def groups(kind: str, shape: Shape) -> list[list[tuple[int, int]]]:
+    """The entries (row, col) that each sum to one under a distribution domain, as `sample`
+    draws them; [] for any other domain. A group of one entry is a free 0/1 label or
+    probability (a scalar, each row of an Rx1 onehot_rows)."""
+    if kind not in DISTRIBUTIONS:
+        return []
+    rows, cols = shape or (1, 1)
+    if _along_rows(kind, rows, cols):
+        return [[(i, j) for j in range(cols)] for i in range(rows)]
+    return [[(i, j) for i in range(rows)] for j in range(cols)]
 
 
 def _distributions(

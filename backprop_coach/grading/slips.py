@@ -19,7 +19,7 @@ from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import DOMAINS, parse
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
-from backprop_coach.grading.diagnosis import Finding, close
+from backprop_coach.grading.diagnosis import Finding, agree, close, unsettled
 from backprop_coach.grading.setting import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
@@ -83,10 +83,11 @@ def wrong_argument(
     tree: Node,
     truth: np.ndarray,
     points: Points,
-    slack: np.ndarray | None,
+    truth_terms: np.ndarray,
 ) -> Finding | None:
     """The one name occurrence that, replaced by another name of the same shape, makes the claim
-    equal the truth; None when there is none (or too many candidates to try)."""
+    equal the truth beyond doubt (diagnosis.unsettled: float rounding cannot hide it); None when
+    there is none (or too many candidates to try). `truth_terms`: the truth's magnitudes."""
     scope = setting.scope
     shapes = {name: value.shape for name, value in scope.values.items()}
     tried = 0
@@ -105,9 +106,24 @@ def wrong_argument(
             except ExprError:
                 continue
             candidate = points.values(value)
-            if candidate.shape == truth.shape and close(candidate, truth):
+            if (
+                candidate.shape == truth.shape
+                and close(candidate, truth)
+                and (~_doubtful(candidate, truth, points.magnitudes(value), truth_terms)).sum()
+                >= points.size // 2
+            ):
                 return _argument_finding(occurrence.id, meant, call)
     return None
+
+
+def _doubtful(
+    candidate: np.ndarray, truth: np.ndarray, terms: np.ndarray, truth_terms: np.ndarray
+) -> np.ndarray:
+    """Points where a candidate agrees with the truth only as far as float rounding can tell
+    (diagnosis.unsettled); a slip is named from the other points, and only when they are most."""
+    return unsettled(candidate, truth, terms, truth_terms) & agree(candidate, truth).all(
+        axis=(1, 2)
+    )
 
 
 def _argument_finding(wrote: str, meant: str, call: Call | None) -> Finding:
@@ -202,7 +218,9 @@ def domain_hint(
             # as in the grader's own sampling; most points must be left
             ok = np.isfinite(truth).all(axis=(1, 2))
             # no float-error slack: a slip is named only where the numbers show it plainly
-            # (within the truth's rounding error, 5 would "equal" 1e20·sech²(1e20·w))
+            # (within the truth's rounding error, 5 would "equal" 1e20·sech²(1e20·w)), and
+            # not where the truth is within its own rounding error of zero (1 − tanh²(w + 30))
+            ok &= ~_doubtful(mine, truth, points.magnitudes(claim), points.magnitudes(target))
             if ok.sum() >= size // 2 and close(mine[ok], truth[ok]):
                 works.append(kind)
         if not works:

@@ -87,25 +87,21 @@ class SymbolicSetting:
 
     @cached_property
     def sums_to_one(self) -> dict[sp.Basic, sp.Expr]:
-        """For every name whose domain makes columns (onehot, simplex) or rows (onehot_rows,
-        simplex_rows) sum to one: the last entry of each as 1 minus the others. A proof with
-        these substituted holds on the declared domain (it uses only that the entries sum to
-        one, which every such point satisfies)."""
-        along_rows = {"onehot_rows", "simplex_rows"}
+        """For every name whose domain makes groups of entries sum to one, the last entry of each
+        group as 1 minus the others. A proof with these substituted holds on the declared domain
+        (it uses only that each group sums to one, which every such point satisfies). The groups
+        are the sampler's (grading.sampling.groups): the columns for onehot and simplex (a 1xC
+        row is one group), the rows for onehot_rows and simplex_rows; a group of one entry (a
+        scalar, an Rx1 batch of rows) is a free 0/1 label or probability, and stays as it is."""
+        from backprop_coach.grading.sampling import groups
+
         out: dict[sp.Basic, sp.Expr] = {}
         for name, domain in self.problem.domains.items():
-            if domain not in ("onehot", "simplex", *along_rows) or name not in self.world.primaries:
+            value = self.world.primaries.get(name)
+            if value is None or not isinstance(value, sp.MatrixBase):
                 continue
-            value = self.world.primaries[name]
-            if not isinstance(value, sp.MatrixBase):
-                out[value] = sp.Integer(1)
-                continue
-            rows = value.rows == 1 or (domain in along_rows and value.cols > 1)
-            groups = (
-                [list(value[i, :]) for i in range(value.rows)]
-                if rows
-                else [list(value[:, j]) for j in range(value.cols)]
-            )
-            for group in groups:
-                out[group[-1]] = 1 - sp.Add(*group[:-1])
+            for group in groups(domain, value.shape):
+                if len(group) > 1:
+                    entries = [value[i, j] for i, j in group]
+                    out[entries[-1]] = 1 - sp.Add(*entries[:-1])
         return out

@@ -251,6 +251,47 @@ add("cancel-scaled-5", "tanh(1e20*w)", "w", "5", "incorrect", "wrong")
 add("cancel-scaled-right", "tanh(1e20*w)", "w", "1e20*(1 - tanh(1e20*w)^2)", "correct")
 add("cancel-scaled-matrix", "sum(tanh(1e20*W))", "W", "W + 5", "incorrect", "wrong", shape=["W=3x3"])
 
+# a claim's own rounding may not hide a difference: (10^20 + w) - 10^20 is w, though 0 in floats,
+# so the claim is 2w - y against the truth w - y
+add("own-rounding", "(w - y)^2/2", "w", "(w - y) + ((10^20 + w) - 10^20)", "incorrect", "wrong")
+# off by 5 only where w > 2.5, while the truth tanh'·x cancels to 0 in floats everywhere
+add(
+    "cancel-scaled-some-points",
+    "tanh(10^20*w)*x",
+    "w",
+    "(10^20*w + 1 - 10^20*w - 1)*x + 5*step(w - 2.5)",
+    "incorrect",
+    "wrong",
+)
+# 1 - tanh²(w + 30) is 0 in floats but 4·e^(-2(w+30)) > 0 (w ≥ -8 at every draw): 0 is wrong
+assert 4 * math.exp(-2 * (8 + 30)) > 0
+add("tiny-underflowing-truth-0", "tanh(w + 30)", "w", "0", "incorrect", "wrong")
+# a loss that cancels large constants: (w x + 1e8 - 1e8 - y)²/2 is (w x - y)²/2 exactly
+add("loss-cancels-constants", "(w*x + 100000000 - 100000000 - y)^2/2", "w", "(w*x - y)*x", "correct")
+# 0·e^1000 is 0, and e^1000/e^999 is e: overflowing floats are no difference to the truth
+add(
+    "overflow-times-zero",
+    "min(abs(w - y), 1)^2/2 + max(abs(w - y) - 1, 0)",
+    "w",
+    "max(min(w - y, 1), -1) + 0*exp(1000)",
+    "correct",
+)
+add("overflow-ratio-is-e", "(w - y)^2/2", "w", "(w - y)*exp(1000)/exp(999)", "incorrect",
+    "constant_factor")
+# sums to one only where a group has more than one entry: a scalar onehot y is a 0/1 label
+# (at y = 0 the truth a - y is a, the claim (a - 1)*0/0 is undefined)
+BCE = dict(let=["z=w*x+b", "a=sigmoid(z)"], domain=["y=onehot"])
+add("scalar-onehot-is-a-label", "-(y*log(a) + (1 - y)*log(1 - a))", "z", "(a - 1)*y/y",
+    "incorrect", "wrong", **BCE)
+# an Rx1 onehot_rows is three 0/1 labels, not one distribution: softmax(z) - y is not ∂L/∂z
+# (at y = [1, 1, 0] the truth is softmax(z)·2 - y)
+add("column-of-row-labels", "-sum(y*log_softmax(z))", "z", "softmax(z) - y + 0*exp(1000)",
+    "incorrect", "wrong", shape=["z=3x1", "y=3x1"], domain=["y=onehot_rows"])
+# identically zero gradients at sizes where SymPy is not used
+add("zero-softmax-8", "sum(softmax(z))", "z", "0", "correct", shape=["z=8x1"])
+add("zero-bn-16", "sum((x - mean(x))/sqrt(mean((x - mean(x))^2) + 0.001))", "x", "0*x",
+    "correct", shape=["x=16x1"])
+
 # x^T with a declared name T is ambiguous on a vector: refused, never guessed
 add(
     "caret-t-ambiguous",
