@@ -28,20 +28,21 @@ import numpy as np
 
 from backprop_coach.expr import algebra
 from backprop_coach.expr.algebra import BuildLog, Scope, Shape
+from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.tree import Node
 
 Array = np.ndarray
 
 
-class EvaluationError(Exception):
-    """A graph needs a value that the points do not have."""
+class EvaluationError(ExprError):
+    """A graph needs a value that the points do not have (a bug: every leaf is drawn)."""
 
 
 class Op:
     """A node of the graph: `kind` with its arguments; `shape` as in expr.algebra (None for a
     scalar); `const` the exact value when the node is made of literals only."""
 
-    __slots__ = ("args", "axis", "const", "data", "extra", "func", "kind", "name", "shape")
+    __slots__ = ("args", "axis", "const", "data", "func", "kind", "name", "shape")
 
     def __init__(
         self,
@@ -54,10 +55,9 @@ class Op:
         axis: int | None = None,
         name: str = "",
         data: Array | None = None,
-        extra: object = None,
     ) -> None:
         self.kind, self.args, self.shape, self.const = kind, args, shape, const
-        self.func, self.axis, self.name, self.data, self.extra = func, axis, name, data, extra
+        self.func, self.axis, self.name, self.data = func, axis, name, data
 
     def __repr__(self) -> str:  # for debugging only
         label = self.name or self.func or (str(self.const) if self.const is not None else "")

@@ -209,7 +209,7 @@ class Pool:
         done: dict[int, Outcome] = {}
         idle = list(self.boxes)
         busy: dict[Connection, tuple[int, Sandbox, float]] = {}
-        following, exhausted = 0, False
+        following, exhausted, issued = 0, False, 0
         while True:
             while idle and not exhausted and len(done) < self.MAX_AHEAD:
                 try:
@@ -217,6 +217,11 @@ class Pool:
                 except StopIteration:
                     exhausted = True
                     break
+                except Exception as err:  # the stream itself failed: report it in its place
+                    done[issued] = ("crash", f"{type(err).__name__}: {err}")
+                    exhausted = True
+                    break
+                issued = index + 1
                 fn, args = task
                 if isinstance(fn, str):  # an outcome already
                     done[index] = task  # type: ignore[assignment]

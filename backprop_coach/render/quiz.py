@@ -52,7 +52,7 @@ def render_ask(ask: Ask) -> RenderableType:
     q = ask.item.question
     extra: list[RenderableType] = []
     if q.problem is not None:
-        from backprop_coach.expr.symbolic import GREEK_ASCII
+        from backprop_coach.expr.algebra import GREEK_ASCII
         from backprop_coach.grading.problem import names_in_play
 
         rows = [
