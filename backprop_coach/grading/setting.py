@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backprop_coach.expr import tensor
-from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
-from backprop_coach.expr.errors import ShapeError, SpecError
+from backprop_coach.expr.algebra import BuildLog, Scope, Shape
+from backprop_coach.expr.errors import ShapeError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import Parsed
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import BinOp, Call, Node, Num, to_text, walk
 from backprop_coach.grading.problem import Problem, read_problem
 from backprop_coach.grading.sampling import sample
+from backprop_coach.grading.world import World, build_world, entries
 
 if TYPE_CHECKING:
     from backprop_coach.grading.sympy_world import SymbolicSetting
@@ -40,24 +40,6 @@ class Factor:
 
     label: str
     value: Op
-
-
-V = TypeVar("V")
-
-
-@dataclass
-class World(Generic[V]):
-    """A problem's names built in one algebra: each primary, each let (the wrt let standing as
-    its own primary, with its definition kept), and the loss."""
-
-    primaries: dict[str, V]
-    lets: dict[str, V]
-    scope: Scope[V]
-    loss: V
-    wrt_value: V
-    wrt_definition: V | None
-    lets_read_as: dict[str, str]
-    log: BuildLog
 
 
 @dataclass(frozen=True)
@@ -110,11 +92,11 @@ class Setting:
         from backprop_coach.grading.budget import OutOfTime, cpu_budget
         from backprop_coach.grading.sympy_world import SymbolicSetting
 
-        if any(_entries(v.shape) > SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values()):
+        if any(entries(v.shape) > SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values()):
             return None
         try:
             with cpu_budget(SYMBOLIC_BUDGET):
-                world = _world(
+                world = build_world(
                     self.problem,
                     list(self.world.primaries),
                     self.let_trees,
@@ -173,63 +155,6 @@ class Setting:
         return points.values(self.world.loss)[:, 0, 0]
 
 
-def _world(
-    problem: Problem,
-    order: list[str],
-    let_trees: dict[str, Parsed],
-    loss_tree: Parsed,
-    primary: Callable[[str, Shape, str], V],
-    build_in: Callable[[Node, Scope[V], BuildLog], V],
-) -> World[V]:
-    """Build every primary (`primary(name, shape, domain)`), let and the loss in one algebra.
-    Raises ExprError subclasses on bad input."""
-    shape_in: Callable[[V], Shape] = lambda v: v.shape if hasattr(v, "shape") else None  # noqa: E731
-    primaries = {
-        n: primary(n, _scalar(problem.shapes.get(n)), problem.domains.get(n, "real")) for n in order
-    }
-    scope_values: dict[str, V] = dict(primaries)
-    lets: dict[str, V] = {}
-    wrt_value: V | None = primaries.get(problem.wrt)
-    wrt_definition: V | None = None
-    lets_read_as: dict[str, str] = {}
-    log = BuildLog()
-    for name, parsed in let_trees.items():
-        value = build_in(parsed.tree, Scope(scope_values), log)
-        lets_read_as[name] = log.echo(parsed.tree)
-        made = _scalar(shape_in(value))
-        if name in problem.shapes and problem.shapes[name] != (made or (1, 1)):
-            raise SpecError(
-                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
-                f"{shape_text(made)}"
-            )
-        if name == problem.wrt:
-            wrt_definition = value
-            wrt_value = primary(name, made, "real")
-            value = wrt_value
-        lets[name] = value
-        scope_values[name] = value
-    if wrt_value is None:
-        known = ", ".join(order + list(let_trees))
-        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
-    scope = Scope(scope_values)
-    loss = build_in(loss_tree.tree, scope, log)
-    loss_shape = _scalar(shape_in(loss))
-    if loss_shape is not None:
-        raise ShapeError(
-            f"the loss must be a scalar but it is {shape_text(loss_shape)}; "
-            "wrap it in sum(...) or mean(...)"
-        )
-    return World(primaries, lets, scope, loss, wrt_value, wrt_definition, lets_read_as, log)
-
-
-def _entries(shape: Shape) -> int:
-    return 1 if shape is None else shape[0] * shape[1]
-
-
-def _scalar(shape: Shape) -> Shape:
-    return None if shape is None or tuple(shape) == (1, 1) else (shape[0], shape[1])
-
-
 _CACHE: OrderedDict[str, Setting] = OrderedDict()
 CACHE_SIZE = 64
 
@@ -254,7 +179,7 @@ def build_setting(problem: Problem) -> Setting:
     """Parse and build a problem (numerically: no SymPy). Raises ExprError subclasses on bad
     input."""
     loss_tree, let_trees, order = read_problem(problem)
-    world = _world(
+    world = build_world(
         problem,
         order,
         let_trees,

@@ -14,7 +14,7 @@ import sympy as sp
 from backprop_coach.expr.symbolic import Value, build, free_entries, shape_of
 from backprop_coach.expr.tree import Node
 from backprop_coach.grading.problem import Problem
-from backprop_coach.grading.setting import World
+from backprop_coach.grading.world import World
 
 
 def pretty(value: object) -> str:
