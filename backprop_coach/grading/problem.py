@@ -151,9 +151,12 @@ def once(option: str, pairs: list[tuple[str, T]]) -> dict[str, T]:
     return out
 
 
-def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:
+def names_in_play(
+    problem: Problem, let_shapes: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
     """(name, shape, domain or definition) for every name of a problem, without SymPy work:
     what a learner may use in an answer."""
+    let_shapes = let_shapes or {}
     lets = dict(problem.lets)
     trees = [parse(text).tree for text in [*lets.values(), problem.loss]]
     order = primary_names(trees, lets, declared_names(problem))
@@ -163,5 +166,5 @@ def names_in_play(problem: Problem) -> list[tuple[str, str, str]]:
         return "scalar" if (r, c) == (1, 1) else f"{r}x{c}"
 
     rows = [(n, shape(n), problem.domains.get(n, "")) for n in order]
-    rows += [(n, shape(n) if n in problem.shapes else "", f"= {t}") for n, t in problem.lets]
+    rows += [(n, let_shapes.get(n, shape(n)), f"= {t}") for n, t in problem.lets]
     return rows

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from backprop_coach.expr import tensor
-from backprop_coach.expr.algebra import BuildLog, Scope, Shape
-from backprop_coach.expr.errors import ShapeError
+from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
+from backprop_coach.expr.errors import ExprError, ShapeError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import Parsed
 from backprop_coach.expr.tensor import Op, Points
@@ -173,6 +173,16 @@ def setting_for(problem: Problem) -> Setting:
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return setting
+
+
+def let_shapes(problem: Problem) -> dict[str, str]:
+    """The shape of every let ("scalar", "2x3"), as the problem builds it; {} when it does not
+    build (the names table then leaves them out)."""
+    try:
+        world = setting_for(problem).world
+    except ExprError:
+        return {}
+    return {name: shape_text(value.shape) for name, value in world.lets.items()}
 
 
 def build_setting(problem: Problem) -> Setting:

@@ -54,10 +54,11 @@ def render_ask(ask: Ask) -> RenderableType:
     if q.problem is not None:
         from backprop_coach.expr.algebra import GREEK_ASCII
         from backprop_coach.grading.problem import names_in_play
+        from backprop_coach.grading.setting import let_shapes
 
         rows = [
             (f"{n} ({GREEK_ASCII[n]})" if n in GREEK_ASCII else n, shape, meaning)
-            for n, shape, meaning in names_in_play(q.problem)
+            for n, shape, meaning in names_in_play(q.problem, let_shapes(q.problem))
         ]
         extra.append(Text("names you can use", style="dim"))
         extra.append(render_names(rows))
