@@ -298,5 +298,5 @@ def test_timed_out_of_range_names_timed(seconds: str) -> None:
 
 def test_the_names_table_gives_every_let_its_shape(runner: CliRunner) -> None:
     """Lets once had an empty shape column, so their definitions stood out of line."""
-    code, out = quiz(runner, [":quit"], "--question", "weight-gradient-output")
+    _, out = quiz(runner, [":quit"], "--question", "weight-gradient-output")
     assert "z1  3x1  = W1@x + b1" in out and "a2  2x1  = sigmoid(z2)" in out

@@ -142,8 +142,9 @@ def grade(
         points = _points(setting, seed)
     except LimitError as err:
         return invalid(str(err), read_as)
-    truth_v = points.values(target)
-    claim_v = _exact_where_floats_overflow(setting, claim, points.values(claim), truth_v, points)
+    claim_v, truth_v = _exact_where_floats_overflow(
+        setting, claim, target, points.values(claim), points.values(target), points
+    )
     slack, proved = None, False
     same_shape = claim_v.shape == truth_v.shape
     if not (same_shape and close(claim_v, truth_v)):  # only then: it costs
@@ -376,19 +377,26 @@ EXACT_RTOL = 1e-40  # the rounding error of EXACT_DIGITS-digit arithmetic, with 
 
 
 def _exact_where_floats_overflow(
-    setting: Setting, claim: Op, claim_v: np.ndarray, truth_v: np.ndarray, points: Points
-) -> np.ndarray:
-    """The claim's values, with those that overflow in floats where the truth is finite
-    (0·exp(1000), exp(1000)/exp(999)) taken from exact arithmetic instead, rounded to floats."""
+    setting: Setting,
+    claim: Op,
+    target: Op,
+    claim_v: np.ndarray,
+    truth_v: np.ndarray,
+    points: Points,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Claim and truth values, with both taken from exact arithmetic (rounded to floats) at the
+    points where the claim overflows in floats and the truth does not (0·exp(1000),
+    exp(1000)/exp(999)), so that the comparison and every diagnosis see what the claim is."""
     overflow = ~np.isfinite(claim_v).all(axis=(1, 2)) & np.isfinite(truth_v).all(axis=(1, 2))
     if not overflow.any():
-        return claim_v
-    exact = _exact_values(setting, [claim], points, overflow)
+        return claim_v, truth_v
+    exact = _exact_values(setting, [claim, target], points, overflow)
     if exact is None:
-        return claim_v
-    claim_v = claim_v.copy()
+        return claim_v, truth_v
+    claim_v, truth_v = claim_v.copy(), truth_v.copy()
     claim_v[overflow] = _as_float(exact[0])
-    return claim_v
+    truth_v[overflow] = _as_float(exact[1])
+    return claim_v, truth_v
 
 
 def _exact_values(

@@ -278,6 +278,8 @@ add(
 )
 add("overflow-ratio-is-e", "(w - y)^2/2", "w", "(w - y)*exp(1000)/exp(999)", "incorrect",
     "constant_factor")
+add("overflow-ratio-is-e-sigmoid", "(a - y)^2/2", "w", "((a - y)*(a*(1 - a))*x)*exp(1000)/exp(999)",
+    "incorrect", "constant_factor", let=["z=w*x + b", "a=sigmoid(z)"])
 # sums to one only where a group has more than one entry: a scalar onehot y is a 0/1 label
 # (at y = 0 the truth a - y is a, the claim (a - 1)*0/0 is undefined)
 BCE = dict(let=["z=w*x+b", "a=sigmoid(z)"], domain=["y=onehot"])
