@@ -34,17 +34,28 @@ def agree(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = None)
         return (np.isfinite(gap) & (gap <= allowed)) | same_infinity
 
 
+SLIP_RTOL = 1e-3  # a slip is named when the candidate is right to 3 digits beyond its rounding
+
+
 def unsettled(
-    claim: np.ndarray, truth: np.ndarray, claim_terms: np.ndarray, truth_terms: np.ndarray
+    claim: np.ndarray,
+    truth: np.ndarray,
+    claim_terms: np.ndarray,
+    truth_terms: np.ndarray,
+    loose: bool = False,
 ) -> np.ndarray:
     """The points (boolean, one a point) where float values cannot settle agreement: they
     agree only within the truth's rounding slack; or the claim's own rounding error exceeds the
     tolerance (a claim may never widen its tolerance: (10^20 + w) − 10^20 is 0 in floats); or
     the truth is within its rounding error of zero (1 − tanh²(w + 30) is 0 in floats, 4e-26 in
-    fact). The terms are each side's magnitudes (expr.tensor.Points.magnitudes)."""
+    fact). The terms are each side's magnitudes (expr.tensor.Points.magnitudes). `loose`: the
+    claim's rounding only counts beyond SLIP_RTOL of the truth (naming a slip, not a verdict)."""
     with np.errstate(all="ignore"):
         plain = agree(claim, truth)
-        own_error = terms_slack(claim_terms) > tolerance(claim, truth)
+        allowed = tolerance(claim, truth)
+        if loose:
+            allowed = np.maximum(allowed, SLIP_RTOL * np.abs(truth))
+        own_error = terms_slack(claim_terms) > allowed
         truth_error = terms_slack(truth_terms)
         unsure = (np.abs(truth) <= truth_error) & (truth_error > 0)
         return (~plain | own_error | unsure).any(axis=(1, 2))

@@ -151,15 +151,24 @@ def grade(
         # the float noise of the truth's own terms (an exact zero that cancels terms of size 1)
         truth_terms = points.magnitudes(target)
         slack = terms_slack(truth_terms)
-        if same_shape and not close(claim_v, truth_v, slack) and reference is None:
-            # the claim's noise may only count when SymPy proves the claim equal: a claim must
-            # never widen its own tolerance (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is not x)
+        if same_shape and not close(claim_v, truth_v, slack):
+            # the claim's noise may only count when SymPy proves the claim equal, or exact
+            # arithmetic shows it: a claim must never widen its own tolerance
+            # (x + 1e8*(x+1)^2 - 1e8*(x^2+2x+1) is x, but x + 1 + 1e8*(...) - 1e8*(...) is not)
             noisy = terms_slack(truth_terms + points.magnitudes(claim))
             # a claim that overflows in floats (exp(300z)/(1 + exp(300z))) may still be exact
             overflows = not np.isfinite(claim_v).all()
-            if (overflows or close(claim_v, truth_v, noisy)) and _prove(setting, parsed.tree):
-                slack, proved = noisy, True
-                claim_v = truth_v  # proved equal: its float overflow is no difference
+            if overflows or close(claim_v, truth_v, noisy):
+                if reference is None and _prove(setting, parsed.tree):
+                    slack, proved = noisy, True
+                    claim_v = truth_v  # proved equal: its float overflow is no difference
+                else:
+                    unclear = ~agree(claim_v, truth_v, slack).all(axis=(1, 2))
+                    exact = _exact_agreement(
+                        setting, target, claim, points, unclear, claim_v, truth_v
+                    )
+                    if exact is not None and exact.disagree is None:
+                        claim_v = truth_v  # equal in exact arithmetic at every such point
     finding = _diagnose(setting, claim_v, truth_v, points, slack)
     if finding.code is None:
         if reference is None:
@@ -372,7 +381,7 @@ def _plain(a: np.ndarray) -> object:
 
 
 EXACT_BUDGET = 2.0  # seconds of CPU for exact re-evaluation
-EXACT_POINTS = 16  # the most suspicious doubtful points, evaluated exactly
+EXACT_POINTS = 16  # for a large problem: the most suspicious doubtful points, evaluated exactly
 EXACT_RTOL = 1e-40  # the rounding error of EXACT_DIGITS-digit arithmetic, with room
 
 
@@ -385,9 +394,10 @@ def _exact_where_floats_overflow(
     points: Points,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Claim and truth values, with both taken from exact arithmetic (rounded to floats) at the
-    points where the claim overflows in floats and the truth does not (0·exp(1000),
-    exp(1000)/exp(999)), so that the comparison and every diagnosis see what the claim is."""
-    overflow = ~np.isfinite(claim_v).all(axis=(1, 2)) & np.isfinite(truth_v).all(axis=(1, 2))
+    points where either overflows in floats (0·exp(1000), exp(1000)/exp(999); in step checking
+    the previous line is the truth), so that the comparison and every diagnosis see what the
+    claim is."""
+    overflow = ~(np.isfinite(claim_v).all(axis=(1, 2)) & np.isfinite(truth_v).all(axis=(1, 2)))
     if not overflow.any():
         return claim_v, truth_v
     exact = _exact_values(setting, [claim, target], points, overflow)
@@ -440,14 +450,16 @@ def _exact_agreement(
     """Whether claim and target agree at the doubtful points when the same graphs are evaluated
     in EXACT_DIGITS-digit arithmetic from the same draws (expr.tensor.exact), by the grader's
     tolerance plus EXACT_RTOL of the target's terms (never of the claim's); None when that
-    arithmetic fails or runs out of budget. At most EXACT_POINTS points are evaluated: the
-    most suspicious first (the largest gap for its tolerance), where a real difference shows."""
+    arithmetic fails or runs out of budget. Every doubtful point is evaluated for a problem of
+    SymPy's size; for a larger one the EXACT_POINTS most suspicious (the largest gap for its
+    tolerance), where a real difference shows."""
     with np.errstate(all="ignore"):
         ratio = np.nan_to_num(
             np.abs(claim_v - truth_v) / np.maximum(tolerance(claim_v, truth_v), 1e-300), nan=np.inf
         ).max(axis=(1, 2))
     order = np.flatnonzero(doubtful)
-    order = order[np.argsort(-ratio[order], kind="stable")][:EXACT_POINTS]
+    cap = len(doubtful) if setting.symbolic_size else EXACT_POINTS
+    order = order[np.argsort(-ratio[order], kind="stable")][:cap]
     which = np.zeros(len(doubtful), bool)
     which[order] = True
     keep = np.flatnonzero(which)
@@ -466,7 +478,9 @@ def _exact_agreement(
         size = np.abs(truth)
         scale = np.maximum(np.abs(mine), size).max(axis=(1, 2), keepdims=True)
         limit = np.maximum(np.maximum(RTOL * size, ATOL * scale), allowance)
-        ok = (gap <= limit).all(axis=(1, 2))
+        finite = np.vectorize(lambda v: bool(mpmath.isfinite(v)), otypes=[bool])
+        # an infinite or undefined value never agrees (its scale would be infinite too)
+        ok = ((gap <= limit) & finite(mine) & finite(truth)).all(axis=(1, 2))
     except (ArithmeticError, ValueError, TypeError):
         return None
     if ok.all():

@@ -82,6 +82,12 @@ class Setting:
         """The graph of a claim (or any tree) over this problem's names."""
         return tensor.build(tree, self.world.scope, log)
 
+    @property
+    def symbolic_size(self) -> bool:
+        """Whether every name has at most SYMBOLIC_MAX_ENTRIES entries (a problem SymPy may
+        handle, and exact arithmetic at every point costs little)."""
+        return all(entries(v.shape) <= SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values())
+
     @cached_property
     def symbolic(self) -> SymbolicSetting | None:
         """The same problem in SymPy with its exact truth, or None when SymPy cannot have it
@@ -92,7 +98,7 @@ class Setting:
         from backprop_coach.grading.budget import OutOfTime, cpu_budget
         from backprop_coach.grading.sympy_world import SymbolicSetting
 
-        if any(entries(v.shape) > SYMBOLIC_MAX_ENTRIES for v in self.world.primaries.values()):
+        if not self.symbolic_size:
             return None
         try:
             with cpu_budget(SYMBOLIC_BUDGET):

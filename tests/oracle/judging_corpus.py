@@ -289,6 +289,20 @@ add("scalar-onehot-is-a-label", "-(y*log(a) + (1 - y)*log(1 - a))", "z", "(a - 1
 # (at y = [1, 1, 0] the truth is softmax(z)·2 - y)
 add("column-of-row-labels", "-sum(y*log_softmax(z))", "z", "softmax(z) - y + 0*exp(1000)",
     "incorrect", "wrong", shape=["z=3x1", "y=3x1"], domain=["y=onehot_rows"])
+# a claim whose own 1e8 terms cancel at a size where SymPy's truth is out of its budget: exact
+# arithmetic shows the terms are 0 (and 1 + the same terms is still wrong by 1)
+BIG = dict(let=["Z=X@W + b", "A=Z"], shape=["X=8x8", "W=8x8", "b=1x8", "Y=8x8"])
+add("own-terms-cancel-8x8", "sum((A - Y)^2)/(2*8)", "W",
+    "X.T @ (A - Y)/8 + 1e8*(W+1)^2 - 1e8*(W^2 + 2*W + 1)", "correct", **BIG)
+add("own-terms-cancel-8x8-plus-1", "sum((A - Y)^2)/(2*8)", "W",
+    "X.T @ (A - Y)/8 + 1 + 1e8*(W+1)^2 - 1e8*(W^2 + 2*W + 1)", "incorrect", "wrong", **BIG)
+# tanh' written with z for a: the slip is named although many entries saturate (1 - a² = 0 ± 1e-16)
+add("slip-tanh-z-for-a-matrix", "sum((a - y)^2)/2", "W", "(a - y)*(1 - z^2) @ x.T",
+    "incorrect", "wrong_argument", let=["z=W@x + b", "a=tanh(z)"],
+    shape=["W=2x3", "x=3x1", "b=2x1", "y=2x1"])
+# 1 - tanh²(w + 30) under a mask: 0 where the mask is off is wrong there (4·e^(-2(w+30)) > 0)
+add("tiny-truth-masked", "tanh(w + 30)", "w", "sech(w + 30)^2*(w < 1)", "incorrect", "wrong")
+
 # identically zero gradients at sizes where SymPy is not used
 add("zero-softmax-8", "sum(softmax(z))", "z", "0", "correct", shape=["z=8x1"])
 add("zero-bn-16", "sum((x - mean(x))/sqrt(mean((x - mean(x))^2) + 0.001))", "x", "0*x",
