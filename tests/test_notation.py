@@ -534,3 +534,13 @@ def test_side_by_side_never_broadcasts_a_missing_transpose() -> None:
     assert read("W*d", scope)[2].notes == [
         "d (2x1) multiplying every column of W (2x3) (broadcasting)"
     ]
+
+
+def test_outer_with_a_scalar_is_a_row_or_a_column_by_its_place() -> None:
+    """outer(u, v) is len(u) x len(v), a scalar counting as length 1: for one output unit,
+    outer(δ, x) is the 1x4 row ∂L/∂W (it was once read as a column, "transposed")."""
+    problem = Problem(
+        "(a - y)^2/2", "W", (("z", "W@x + b"), ("a", "sigmoid(z)")), {"W": (1, 4), "x": (4, 1)}
+    )
+    assert check(problem, "outer((a - y)*a*(1 - a), x)").verdict == "correct"
+    assert check(problem, "outer(x, (a - y)*a*(1 - a))").diagnosis == "transposed"

@@ -330,9 +330,9 @@ class _Builder(Generic[V]):
             return self.dot(*args)
         if func == "outer":
             u, v = (self.vector("outer", a) for a in args)
-            if alg.shape(u) is None or alg.shape(v) is None:
+            if alg.shape(u) is None and alg.shape(v) is None:
                 return self.ew("*", u, v)
-            return alg.outer(u, v)
+            return alg.outer(u, v)  # len(u) x len(v), a scalar counting as length 1
         x, shape = args[0], alg.shape(args[0])
         axis = _axis_of(node)
         if func in ALONG:
