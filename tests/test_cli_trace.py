@@ -178,3 +178,43 @@ def test_no_negative_zero_is_shown() -> None:
     from backprop_coach.render.trace import fmt
 
     assert fmt([-0.0, -1e-9, 0.4], 6) == "[0, 0, 0.4]" and fmt(-0.4, 0) == "0"
+
+
+def test_targets_outside_the_loss_domain_and_bias_counts_are_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    net = {"layers": [{"W": [[0.15, 0.2]], "b": [0.35], "activation": "sigmoid"}],
+           "loss": "bce", "x": [0.05, 0.1], "y": [2], "lr": 0.5}  # fmt: skip
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(net))
+    refused = runner.invoke(app, ["trace", "--net", str(path)])
+    assert refused.exit_code == 2 and "bce takes targets that are probabilities" in refused.output
+    net.update(y=[1], loss="mse")
+    net["layers"][0]["b"] = [0.35, 0.1]  # type: ignore[index]
+    path.write_text(json.dumps(net))
+    refused = runner.invoke(app, ["trace", "--net", str(path)])
+    assert "expected 1 bias, one per unit" in refused.output
+
+
+def test_save_writes_a_row_a_line_and_reads_back(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "saved.json"
+    args = ["trace", "--layers", "2,2,1", "--seed", "3", "--save", str(path), "--json"]
+    first = json.loads(runner.invoke(app, args).output)
+    text = path.read_text()
+    assert len(text.splitlines()) < 30 and "[-0.83, -0.53]" in text
+    again = json.loads(runner.invoke(app, ["trace", "--net", str(path), "--json"]).output)
+    assert again["layers"] == first["layers"]
+
+
+def test_latex_shows_only_the_steps_asked_for(runner: CliRunner) -> None:
+    args = ["trace", "--layers", "2,2,1", "--seed", "3", "--latex"]
+    backward = runner.invoke(app, [*args, "--steps", "backward"]).output
+    assert (
+        r"\delta^{(2)}" in backward
+        and "z^{(1)}" not in backward
+        and "_{\\text{new}}" not in backward
+    )
+    everything = runner.invoke(app, args).output
+    assert (
+        "z^{(1)}" in everything and r"\delta^{(2)}" in everything and "_{\\text{new}}" in everything
+    )

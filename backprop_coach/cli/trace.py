@@ -138,7 +138,7 @@ def trace(
 
         from backprop_coach.render.trace import trace_latex
 
-        sys.stdout.write(trace_latex(result, precision) + "\n")
+        sys.stdout.write(trace_latex(result, precision, chosen) + "\n")
     else:
         from backprop_coach.render.trace import render_number_checks, render_trace
 
@@ -173,12 +173,27 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    """The network as JSON a person edits: one line per matrix row or vector, written to a
+    temporary file first so a full disk never leaves a half-written net file."""
     import json
+    import os
+    import re
+    import tempfile
 
+    text = json.dumps(data, indent=2)
+    number = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+    text = re.sub(
+        rf"\[\s*({number}(?:,\s*{number})*)\s*\]",
+        lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]",
+        text,
+    )
     try:
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(temporary, path)
     except OSError as err:
-        fail(f"cannot write {path}: {err}")
+        fail(f"cannot write {path}: {err.strerror or err}")
 
 
 def _trace_json(result: Any, checks: list[Any] | None) -> dict[str, Any]:

@@ -133,9 +133,8 @@ def network_from_dict(data: Any) -> Network:
             )
         b = _matrix(raw.get("b", [0.0] * W.shape[0]), f"{where}.b")
         if b.ndim != 1 or b.shape[0] != W.shape[0]:
-            raise NetSpecError(
-                f"{where}.b: expected {W.shape[0]} biases, one per unit (a row of W)"
-            )
+            count = "1 bias" if W.shape[0] == 1 else f"{W.shape[0]} biases"
+            raise NetSpecError(f"{where}.b: expected {count}, one per unit (a row of W)")
         act = raw.get("activation", "sigmoid")
         if act not in ACTIVATIONS:
             raise NetSpecError(
@@ -158,6 +157,11 @@ def network_from_dict(data: Any) -> Network:
         raise NetSpecError(
             f"y: has {y.shape[0]} values per example but the output layer has {n_in} units"
         )
+    if loss in ("bce", "cross_entropy") and not ((y >= 0) & (y <= 1)).all():
+        what = "probabilities (0 to 1)" if loss == "bce" else "a one-hot or probability vector"
+        raise NetSpecError(f"y: {loss} takes targets that are {what}; got {y.ravel().tolist()}")
+    if loss == "cross_entropy" and not np.allclose(y.sum(axis=0), 1.0):
+        raise NetSpecError("y: cross_entropy takes targets that sum to 1 in every example")
     lr = data.get("lr", 0.5)
     if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
         raise NetSpecError("lr: expected a non-negative number")

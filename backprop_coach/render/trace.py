@@ -195,22 +195,29 @@ def _tex(value: object, precision: int) -> str:
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
-def trace_latex(trace: Trace, precision: int) -> str:
-    """Every quantity of a worked network as LaTeX (an align* block), for pasting into notes."""
+def trace_latex(
+    trace: Trace, precision: int, steps: Sequence[str] = ("forward", "backward", "update")
+) -> str:
+    """The quantities of a worked network as LaTeX (an align* block), for pasting into notes:
+    the parts in `steps` (forward, backward, update), as on the terminal."""
     net = trace.network
-    lines = [rf"x &= {_tex(display(trace, net.x, True), precision)}"]
-    for l, (layer, lt) in enumerate(zip(net.layers, trace.layers, strict=True), start=1):
-        lines += [
-            rf"W^{{({l})}} &= {_tex(layer.W, precision)}, \quad b^{{({l})}} = {_tex(display(trace, layer.b, True), precision)}",
-            rf"z^{{({l})}} &= W^{{({l})}} a^{{({l - 1})}} + b^{{({l})}} = {_tex(display(trace, lt.z, True), precision)}",
-            rf"a^{{({l})}} &= \mathrm{{{layer.activation}}}(z^{{({l})}}) = {_tex(display(trace, lt.a, True), precision)}",
-        ]
-    lines.append(rf"L &= {fmt(trace.loss, precision + 3)}")
+    lines: list[str] = []
+    if "forward" in steps:
+        lines.append(rf"x &= {_tex(display(trace, net.x, True), precision)}")
+        for l, (layer, lt) in enumerate(zip(net.layers, trace.layers, strict=True), start=1):
+            lines += [
+                rf"W^{{({l})}} &= {_tex(layer.W, precision)}, \quad b^{{({l})}} = {_tex(display(trace, layer.b, True), precision)}",
+                rf"z^{{({l})}} &= W^{{({l})}} a^{{({l - 1})}} + b^{{({l})}} = {_tex(display(trace, lt.z, True), precision)}",
+                rf"a^{{({l})}} &= \mathrm{{{layer.activation}}}(z^{{({l})}}) = {_tex(display(trace, lt.a, True), precision)}",
+            ]
+        lines.append(rf"L &= {fmt(trace.loss, precision + 3)}")
     for l in range(len(net.layers), 0, -1):
         lt = trace.layers[l - 1]
-        lines += [
-            rf"\delta^{{({l})}} &= {_tex(display(trace, lt.delta, True), precision)}",
-            rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= \delta^{{({l})}} a^{{({l - 1})\top}} = {_tex(lt.dW, precision)}",
-            rf"W^{{({l})}}_{{\text{{new}}}} &= {_tex(lt.W_new, precision)}",
-        ]
+        if "backward" in steps:
+            lines += [
+                rf"\delta^{{({l})}} &= {_tex(display(trace, lt.delta, True), precision)}",
+                rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= \delta^{{({l})}} a^{{({l - 1})\top}} = {_tex(lt.dW, precision)}",
+            ]
+        if "update" in steps:
+            lines.append(rf"W^{{({l})}}_{{\text{{new}}}} &= {_tex(lt.W_new, precision)}")
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
