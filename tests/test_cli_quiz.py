@@ -300,3 +300,11 @@ def test_the_names_table_gives_every_let_its_shape(runner: CliRunner) -> None:
     """Lets once had an empty shape column, so their definitions stood out of line."""
     _, out = quiz(runner, [":quit"], "--question", "weight-gradient-output")
     assert "z1  3x1  = W1@x + b1" in out and "a2  2x1  = sigmoid(z2)" in out
+
+
+def test_the_summary_tells_right_at_the_first_attempt_from_right_at_all(runner: CliRunner) -> None:
+    """"1 of 1 right" once hid that it took two attempts."""
+    _, out = quiz(runner, ["(a - y)*x", RIGHT], "--question", QID)
+    assert "1 of 1 right, 0 at the first attempt" in out
+    _, out = quiz(runner, [RIGHT], "--question", QID)
+    assert "1 of 1 right, 1 at the first attempt" in out

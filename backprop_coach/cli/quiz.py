@@ -181,7 +181,10 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
                 continue
             events = session.handle(line)
     except KeyboardInterrupt:
-        console().print("\ninterrupted: everything answered so far is saved")
+        console().print(
+            "\ninterrupted: every graded attempt is saved; the question in progress is not "
+            "(a concept answer counts once you rate it)"
+        )
         _render(session.finish(), store, session_id, scheduler, cram)
     finally:
         box.close()

@@ -172,7 +172,11 @@ def render_summary(outcomes: Sequence[Outcome]) -> RenderableType:
             f"{o.seconds:.0f} s",
         )
     right = sum(o.right for o in outcomes)
-    parts: list[RenderableType] = [table, Text(f"{right} of {len(outcomes)} right", style="bold")]
+    first = sum(o.right and o.attempts <= 1 for o in outcomes)
+    said = f"{right} of {len(outcomes)} right"
+    if right:
+        said += f", {first} at the first attempt"
+    parts: list[RenderableType] = [table, Text(said, style="bold")]
     misses: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for o in outcomes:
         stats = misses[o.item.question.topic]
