@@ -217,7 +217,14 @@ def test_stats_by_hand() -> None:
     assert stats.most_missed[0] == {"id": "q1", "misses": 4, "leech": True}
     habit = stats.habits[0]
     assert habit.count == 5 and habit.detail == "sigmoid'(z)"
-    assert habit.sentence.startswith("you drop sigmoid'(z) in 83% of delta-recurrence attempts")
+    # counted in the topic it names (5 of its 6 attempts), never mixed with other topics
+    assert habit.sentence == "you drop sigmoid'(z) in 5 of 6 delta-recurrence attempts"
+    elsewhere = attempt("q3", "incorrect", "missing_factor", "sigmoid'(z1)")
+    elsewhere["topic"] = "conv-pool"
+    mixed = compute([*history, elsewhere], {}, day).habits[0]
+    assert mixed.sentence == (
+        "you drop sigmoid'(z) in 5 of 6 delta-recurrence attempts (6 times across all topics)"
+    )
     assert streak({"2026-03-08"}, day.date()) == 0
 
 

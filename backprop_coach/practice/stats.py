@@ -24,7 +24,7 @@ HABITS = {
     "wrong_argument": "put one quantity in place of another",
     "domain": "assume more about a quantity than the problem says",
     "rounding": "truncate or round too early",
-    "wrong": "give a different formula",
+    "wrong": "give a different answer",
 }
 
 
@@ -135,6 +135,9 @@ def habits(graded: list[dict[str, Any]], by_topic: dict[str, list[dict[str, Any]
         topic, in_topic = where[(diagnosis, detail)].most_common(1)[0]
         share = in_topic / len(by_topic[topic])
         verb = HABITS.get(diagnosis, diagnosis).format(detail=detail or "a factor")
-        sentence = f"you {verb} in {share:.0%} of {topic} attempts ({count} time{'s' if count > 1 else ''} in all)"
+        times = f"{count} time{'s' if count > 1 else ''}"
+        sentence = f"you {verb} in {in_topic} of {len(by_topic[topic])} {topic} attempts"
+        if count > in_topic:
+            sentence += f" ({times} across all topics)"
         result.append(Habit(diagnosis, detail, count, topic, share, sentence))
     return result

@@ -66,7 +66,7 @@ def render_stats(stats: Stats, today: date) -> RenderableType:
         missed = Table(title="most missed", title_justify="left")
         missed.add_column("question")
         missed.add_column("misses", justify="right")
-        missed.add_column("")
+        missed.add_column("note")
         for m in stats.most_missed:
             missed.add_row(
                 m["id"], str(m["misses"]), Text("leech", style="bold red") if m["leech"] else ""
