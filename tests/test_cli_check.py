@@ -311,3 +311,20 @@ def test_a_large_wrong_claim_is_shown_in_a_screenful(runner: CliRunner) -> None:
     assert "in 1024 of 1024 entries ([0,0]," in shown.output and "…" in shown.output
     data = json.loads(runner.invoke(app, [*args, "--json"]).output)
     assert data["diagnosis"] == "wrong"
+
+
+def test_the_truth_is_printed_in_its_shortest_form_and_a_small_matrix_whole(
+    runner: CliRunner,
+) -> None:
+    """BCE's ∂L/∂w printed as a·x·(1 − y) − x·y·(1 − a); it is x·(a − y). tanh's δ as
+    (2 − 2a²)(a − y)/2; it is (1 − a²)(a − y). A 2x1 truth showed only its first entry."""
+    bce = ["check", "--loss", "-(y*log(a) + (1 - y)*log(1 - a))", "--let", "z=w*x+b",
+           "--let", "a=sigmoid(z)", "--wrt", "w", "--claim", "0"]  # fmt: skip
+    assert "∂L/∂w       x⋅(a - y)" in runner.invoke(app, bce).output
+    tanh = ["check", "--loss", "(a - y)^2/2", "--let", "z=w*x+b", "--let", "a=tanh(z)",
+            "--wrt", "z", "--claim", "0"]  # fmt: skip
+    assert "⎝1 - a ⎠⋅(a - y)" in runner.invoke(app, tanh).output
+    matrix = ["check", "--loss", "sum((W@x + b - y)^2)/2", "--shape", "W=2x3", "--shape", "x=3x1",
+              "--shape", "b=2x1", "--shape", "y=2x1", "--wrt", "b", "--claim", "0"]  # fmt: skip
+    shown = runner.invoke(app, matrix).output
+    assert "entry [0]" not in shown and "b[1] - y[1]" in shown

@@ -16,14 +16,47 @@ from backprop_coach.expr.tree import Node
 from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.world import World
 
+WIDTH = 72  # columns a printed formula may take beside its label
+
 
 def pretty(value: object) -> str:
-    """Unicode pretty print; a matrix shows its first entry (whole matrices of long entries
-    are unreadable in a terminal)."""
+    """Unicode pretty print; a matrix whole when it fits WIDTH columns, else its first entry
+    (whole matrices of long entries are unreadable in a terminal)."""
     if isinstance(value, sp.MatrixBase):
+        whole = sp.pretty(value, use_unicode=True, num_columns=10_000)
+        if max(len(line) for line in whole.splitlines()) <= WIDTH:
+            return whole
         label = "[0]" if value.cols == 1 else "[0,0]"
-        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=72)
-    return sp.pretty(value, use_unicode=True, num_columns=72)
+        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=WIDTH)
+    return sp.pretty(value, use_unicode=True, num_columns=WIDTH)
+
+
+READABLE_ENTRIES = 16  # larger truths are printed as built (rewriting each entry costs)
+READABLE_OPS = 24  # and so are entries of more operations
+
+
+def readable(value: Value) -> Value:
+    """The shortest of a few equivalent forms of each entry (as it is, cancelled, factored,
+    cancelled with common factors taken out), by operation count then length: BCE's
+    a(1 − y) − y(1 − a) reads a − y. Every form is SymPy's rewriting of the same expression,
+    so it stays the truth."""
+    if isinstance(value, sp.MatrixBase):
+        if len(value) > READABLE_ENTRIES:
+            return value
+        return sp.ImmutableMatrix(value.rows, value.cols, [readable(e) for e in value])
+
+    def cost(e: sp.Basic) -> tuple[int, int]:
+        return int(sp.count_ops(e)), len(str(e))
+
+    if cost(value)[0] > READABLE_OPS:
+        return value  # a long formula is no easier to read rewritten, and costly to rewrite
+    forms = [value]
+    for rewrite in (sp.cancel, sp.factor, sp.factor_terms, lambda e: sp.factor_terms(sp.cancel(e))):
+        try:
+            forms.append(rewrite(value))
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            continue
+    return min(forms, key=cost)
 
 
 @dataclass
@@ -47,8 +80,9 @@ class SymbolicSetting:
 
     @cached_property
     def truth_display(self) -> Value:
-        """The true gradient with lets folded back in, for printing (built once per setting)."""
-        return self.display(self.truth)
+        """The true gradient with lets folded back in, in its shortest readable form, for
+        printing (built once per setting, inside Setting.printed's budget)."""
+        return readable(self.display(self.truth))
 
     @cached_property
     def truth_pretty(self) -> str:
