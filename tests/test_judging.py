@@ -12,6 +12,7 @@ import sympy as sp
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
 from backprop_coach.grading.problem import Problem
+from tests.problems import SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES
 
 SOFTMAX_SUM = Problem("sum(softmax(z))", "z", (), {"z": (3, 1)})
 # Σ of batch-normalised x is zero whatever x is: Σ (x - mean)/std = 0
@@ -113,9 +114,7 @@ def test_wrong_argument_names_the_swap() -> None:
 
 def test_elementwise_factor_repeated_across_a_matrix() -> None:
     """δ xᵀ without σ'(z): the factor is the same in every column of ∂L/∂W."""
-    lets = (("z", "W@x + b"), ("a", "sigmoid(z)"))
-    shapes = {"W": (2, 3), "x": (3, 1), "b": (2, 1), "y": (2, 1)}
-    problem = Problem("sum((a - y)^2)/2", "W", lets, shapes)
+    problem = Problem("sum((a - y)^2)/2", "W", SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES)
     missing = check(problem, "(a - y) x.T")
     assert missing.diagnosis == "missing_factor" and "sigmoid'(z)" in missing.message
     extra = check(problem, "((a - y)*sigmoid'(z)*sigmoid'(z)) x.T")

@@ -21,6 +21,7 @@ from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.setting import build_setting
+from tests.problems import SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES
 
 RNG = np.random.default_rng(7)
 ROW = {"X": (4, 3), "W": (3, 2), "b": (1, 2), "Y": (4, 2)}  # PyTorch layout: a batch of rows
@@ -523,9 +524,7 @@ def test_a_prediction_written_with_a_hat() -> None:
 
 def test_side_by_side_never_broadcasts_a_missing_transpose() -> None:
     """W δ with W 2x3 and δ 2x1 would broadcast δ over W's columns; it is Wᵀ δ that was meant."""
-    lets = (("z", "W@x + b"), ("a", "sigmoid(z)"))
-    shapes = {"W": (2, 3), "x": (3, 1), "b": (2, 1), "y": (2, 1)}
-    problem = Problem("sum((a - y)^2)/2", "x", lets, shapes)
+    problem = Problem("sum((a - y)^2)/2", "x", SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES)
     verdict = check(problem, "W ((a - y)*sigmoid'(z))")
     assert verdict.diagnosis == "shape_error" and "is a transpose missing?" in verdict.message
     assert check(problem, "W^T ((a - y)*sigmoid'(z))").verdict == "correct"

@@ -16,18 +16,8 @@ import sympy as sp
 from sympy.core.logic import fuzzy_and
 
 from backprop_coach.expr import algebra
-from backprop_coach.expr.algebra import (  # noqa: F401 - re-exported for the SymPy users
-    GREEK,
-    GREEK_ASCII,
-    BuildLog,
-    Scope,
-    Shape,
-    broadcast_shape,
-    shape_text,
-)
-from backprop_coach.expr.algebra import (
-    LEAKY_SLOPE as _LEAKY_FRACTION,
-)
+from backprop_coach.expr.algebra import LEAKY_SLOPE as _LEAKY_FRACTION
+from backprop_coach.expr.algebra import BuildLog, Scope, Shape
 from backprop_coach.expr.tree import Node
 
 Value = sp.Expr | sp.ImmutableMatrix

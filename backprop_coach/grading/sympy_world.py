@@ -6,7 +6,7 @@ Built only when something shows a formula, proves a claim or evaluates at an exa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
@@ -16,6 +16,7 @@ from backprop_coach.expr.tree import Node
 from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.world import World
 
+BUILT_CLAIMS = 256  # claims kept built per problem
 WIDTH = 72  # columns a printed formula may take beside its label
 
 
@@ -67,6 +68,7 @@ class SymbolicSetting:
 
     problem: Problem
     world: World[Value]
+    _built: dict[Node, Value] = field(default_factory=dict, repr=False)
 
     @cached_property
     def truth(self) -> Value:
@@ -76,7 +78,14 @@ class SymbolicSetting:
         return sp.diff(loss, wrt)
 
     def build(self, tree: Node) -> Value:
-        return build(tree, self.world.scope)
+        """A claim in SymPy, built once for the printer, the proof and the domain hint alike
+        (syntax trees are immutable and compare by content)."""
+        value = self._built.get(tree)
+        if value is None:
+            if len(self._built) >= BUILT_CLAIMS:
+                self._built.clear()
+            value = self._built[tree] = build(tree, self.world.scope)
+        return value
 
     @cached_property
     def truth_display(self) -> Value:
