@@ -146,6 +146,7 @@ def grade(
         setting, claim, target, points.values(claim), points.values(target), points
     )
     slack, proved = None, False
+    checked = np.zeros(points.size, bool)  # points already decided in exact arithmetic
     same_shape = claim_v.shape == truth_v.shape
     if not (same_shape and close(claim_v, truth_v)):  # only then: it costs
         # the float noise of the truth's own terms (an exact zero that cancels terms of size 1)
@@ -169,6 +170,7 @@ def grade(
                     )
                     if exact is not None and exact.disagree is None:
                         claim_v = truth_v  # equal in exact arithmetic at every such point
+                        checked = unclear
     finding = _diagnose(setting, claim_v, truth_v, points, slack)
     if finding.code is None:
         if reference is None:
@@ -176,7 +178,7 @@ def grade(
         doubtful = None
         if not proved:
             terms = (points.magnitudes(claim), points.magnitudes(target))
-            doubtful = unsettled(claim_v, truth_v, *terms)
+            doubtful = unsettled(claim_v, truth_v, *terms) & ~checked
         if doubtful is not None and doubtful.any():
             # the floats agree only within a rounding error (the truth's: 1e20·(1 − tanh²(1e20·w))
             # is 0 ± 1e4; or the claim's: (10^20 + w) − 10^20 is 0): decide it exactly there
