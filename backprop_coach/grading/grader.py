@@ -34,7 +34,8 @@ from backprop_coach.grading.diagnosis import (
     unsettled,
 )
 from backprop_coach.grading.problem import LOSS_NAMES, Problem
-from backprop_coach.grading.setting import Setting, setting_for
+from backprop_coach.grading.sampling import wide_range
+from backprop_coach.grading.setting import Setting, literals, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -139,7 +140,9 @@ def grade(
     if claim.const == 0 and target.shape is not None:  # a plain 0 is the zero of any shape
         claim = zeros(target.shape)
     try:
-        points = _points(setting, seed)
+        # the wide draws reach beyond every number of the problem and of the claim: a claim
+        # wrong only past a threshold it writes itself (relu(abs(w) − 9)) is seen there too
+        points = _points(setting, seed, wide_range([*setting.literals, *literals([parsed.tree])]))
     except LimitError as err:
         return invalid(str(err), read_as)
     claim_v, truth_v = _exact_where_floats_overflow(
@@ -160,7 +163,7 @@ def grade(
             # a claim that overflows in floats (exp(300z)/(1 + exp(300z))) may still be exact
             overflows = not np.isfinite(claim_v).all()
             if overflows or close(claim_v, truth_v, noisy):
-                if reference is None and _prove(setting, parsed.tree):
+                if reference is None and _prove(setting, parsed.tree) == PROVED:
                     slack, proved = noisy, True
                     claim_v = truth_v  # proved equal: its float overflow is no difference
                 else:
@@ -173,13 +176,19 @@ def grade(
                         checked = unclear
     finding = _diagnose(setting, claim_v, truth_v, points, slack)
     if finding.code is None:
-        if reference is None:
-            proved = proved or _prove(setting, parsed.tree)
+        outcome = PROVED if proved or reference is not None else _prove(setting, parsed.tree)
+        proved = proved or (reference is None and outcome == PROVED)
+        if outcome == REFUTED:  # below the tolerance, but SymPy sees a constant difference
+            finding = Finding(
+                "wrong",
+                "wrong: your claim differs from the true gradient by a nonzero constant "
+                "(too small for the numbers to show; SymPy's difference is a number, not 0)",
+            )
         doubtful = None
         if not proved:
             terms = (points.magnitudes(claim), points.magnitudes(target))
             doubtful = unsettled(claim_v, truth_v, *terms) & ~checked
-        if doubtful is not None and doubtful.any():
+        if finding.code is None and doubtful is not None and doubtful.any():
             # the floats agree only within a rounding error (the truth's: 1e20·(1 − tanh²(1e20·w))
             # is 0 ± 1e4; or the claim's: (10^20 + w) − 10^20 is 0): decide it exactly there
             exact = _exact_agreement(setting, target, claim, points, doubtful, claim_v, truth_v)
@@ -276,12 +285,12 @@ def _same(setting: Setting, text: str, claim_v: np.ndarray, points: Points) -> b
     return other_v.shape == claim_v.shape and close(claim_v, other_v)
 
 
-def _points(setting: Setting, seed: int) -> Points:
-    """Sample points where the loss and its gradient are finite."""
+def _points(setting: Setting, seed: int, wide: float | None = None) -> Points:
+    """Sample points where the loss and its gradient are finite (`wide`: Setting.draw's)."""
     rng = np.random.default_rng(seed)
     tried = 0
     for size in (POINTS * 2, POINTS * 20):
-        points = setting.draw(size, rng)
+        points = setting.draw(size, rng, wide=wide)
         tried += size
         ok = np.isfinite(setting.loss_values(points))
         ok &= np.isfinite(points.values(setting.truth)).all(axis=(1, 2))
@@ -527,12 +536,16 @@ def _exponential_identity(entry: Any) -> bool:
     return bool(sp.cancel(sp.together(expr.xreplace(mapping))) == 0)
 
 
-def _prove(setting: Setting, claim: Node) -> bool:
-    """True when SymPy confirms claim - truth == 0 within the budget; False means 'not proved'
-    (and always for a problem too large to handle symbolically)."""
+PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
+
+
+def _prove(setting: Setting, claim: Node) -> str:
+    """PROVED when SymPy confirms claim − truth == 0 within the budget; REFUTED when their
+    difference expands to a nonzero number (a constant offset too small for the numbers);
+    UNKNOWN otherwise (and always for a problem too large to handle symbolically)."""
     symbolic = setting.symbolic
     if symbolic is None:
-        return False
+        return UNKNOWN
     import sympy as sp
 
     from backprop_coach.expr.symbolic import KINKED, rewrite_exp
@@ -540,7 +553,7 @@ def _prove(setting: Setting, claim: Node) -> bool:
     try:
         value = symbolic.build(claim)
     except ExprError:
-        return False
+        return UNKNOWN
     truth = symbolic.truth
     if value == 0 and isinstance(truth, sp.MatrixBase):  # a plain 0 is the zero of any shape
         value = sp.ImmutableMatrix.zeros(*truth.shape)
@@ -555,15 +568,18 @@ def _prove(setting: Setting, claim: Node) -> bool:
                     continue
                 entry = rewrite_exp(entry)
                 if sp.count_ops(entry) > SYMBOLIC_MAX_OPS:
-                    return False
-                if sp.expand(entry) == 0 or sp.cancel(sp.together(entry)) == 0:
+                    return UNKNOWN
+                expanded = sp.expand(entry)
+                if expanded.is_number and expanded.is_zero is False and expanded.is_finite:
+                    return REFUTED  # claim − truth is a constant: 1e-30 is not 0
+                if expanded == 0 or sp.cancel(sp.together(entry)) == 0:
                     continue
                 if _exponential_identity(entry):
                     continue
                 if entry.has(*KINKED):  # opaque to simplify: what cancel could not, it cannot
-                    return False
+                    return UNKNOWN
                 if sp.simplify(entry) != 0:
-                    return False
-        return True
+                    return UNKNOWN
+        return PROVED
     except (OutOfTime, RecursionError, TypeError, ValueError, AttributeError):
-        return False
+        return UNKNOWN

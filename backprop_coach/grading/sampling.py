@@ -10,12 +10,23 @@ from (-8, 8), so that a threshold beyond 3 (Huber's δ = 4, clipping at 5) is cr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from backprop_coach.expr.algebra import Shape
 
 REAL_RANGE = 3.0
 WIDE_RANGE = 8.0  # one draw in four: thresholds beyond ±3 (Huber's δ, clipping) are seen too
+MAX_WIDE = 100.0  # the widest range a literal in the problem or the claim can ask for
+LITERAL_MARGIN = 1.5  # beyond the largest literal: relu(w − 20) is sampled on both sides of 20
+
+
+def wide_range(literals: Iterable[float]) -> float:
+    """The range of the wide draws: WIDE_RANGE, or LITERAL_MARGIN beyond the largest literal
+    (a threshold: Huber's δ = 10, clipping at ±10, relu(w − 20)), at most MAX_WIDE."""
+    largest = max((abs(v) for v in literals), default=0.0)
+    return min(MAX_WIDE, max(WIDE_RANGE, LITERAL_MARGIN * largest))
 WIDE_SHARE = 0.25
 
 
@@ -33,15 +44,18 @@ def _wide(
     return np.where(rng.uniform(0, 1, (shape[0], 1, 1)) < WIDE_SHARE, wide, draws)
 
 
-def sample(kind: str, shape: Shape, size: int, rng: np.random.Generator) -> np.ndarray:
-    """`size` draws of a value of `shape`, as an array (size, rows, cols); scalars (size, 1, 1)."""
+def sample(
+    kind: str, shape: Shape, size: int, rng: np.random.Generator, wide: float = WIDE_RANGE
+) -> np.ndarray:
+    """`size` draws of a value of `shape`, as an array (size, rows, cols); scalars (size, 1, 1).
+    `wide`: the range of the wide quarter of real and positive draws (wide_range)."""
     rows, cols = shape or (1, 1)
     if kind == "real":
-        return _wide(rng, (size, rows, cols), -REAL_RANGE, REAL_RANGE, -WIDE_RANGE, WIDE_RANGE)
+        return _wide(rng, (size, rows, cols), -REAL_RANGE, REAL_RANGE, -wide, wide)
     if kind == "positive":  # the wide quarter log-uniform: small values as often as large ones
         narrow = rng.uniform(0.1, REAL_RANGE, (size, rows, cols))
-        wide = np.exp(rng.uniform(np.log(0.001), np.log(WIDE_RANGE), (size, rows, cols)))
-        return np.where(rng.uniform(0, 1, (size, 1, 1)) < WIDE_SHARE, wide, narrow)
+        far = np.exp(rng.uniform(np.log(0.001), np.log(wide), (size, rows, cols)))
+        return np.where(rng.uniform(0, 1, (size, 1, 1)) < WIDE_SHARE, far, narrow)
     if kind == "unit":
         return _wide(rng, (size, rows, cols), 0.02, 0.98, 0.001, 0.999)
     if kind == "binary":  # a mask: every entry 0 or 1 on its own (dropout keeps several units)

@@ -22,7 +22,7 @@ from backprop_coach.expr.parse import Parsed
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import BinOp, Call, Node, Num, to_text, walk
 from backprop_coach.grading.problem import Problem, read_problem
-from backprop_coach.grading.sampling import sample
+from backprop_coach.grading.sampling import sample, wide_range
 from backprop_coach.grading.world import World, build_world, entries
 
 if TYPE_CHECKING:
@@ -138,15 +138,27 @@ class Setting:
         return _factors(self.loss_tree, self.let_trees, self.world)
 
     # -- numbers -------------------------------------------------------------------------------
+    @cached_property
+    def literals(self) -> list[float]:
+        """Every number written in the loss and the lets (thresholds to sample across)."""
+        trees = [self.loss_tree.tree, *(p.tree for p in self.let_trees.values())]
+        return literals(trees)
+
     def draw(
-        self, size: int, rng: np.random.Generator, domains: dict[str, str] | None = None
+        self,
+        size: int,
+        rng: np.random.Generator,
+        domains: dict[str, str] | None = None,
+        wide: float | None = None,
     ) -> Points:
         """Sample every primary from its domain (`domains` overrides some) and compute the wrt
-        node's value there."""
+        node's value there. `wide`: the range of the wide draws (by default, beyond every
+        literal of the problem: grading.sampling.wide_range)."""
         arrays: dict[str, np.ndarray] = {}
         chosen = {**self.problem.domains, **(domains or {})}
+        reach = wide if wide is not None else wide_range(self.literals)
         for name, value in self.world.primaries.items():
-            arrays[name] = sample(chosen.get(name, "real"), value.shape, size, rng)
+            arrays[name] = sample(chosen.get(name, "real"), value.shape, size, rng, reach)
         points = Points(arrays, size)
         return self.bind_wrt(points)
 
@@ -179,6 +191,11 @@ def setting_for(problem: Problem) -> Setting:
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return setting
+
+
+def literals(trees: list[Node]) -> list[float]:
+    """The numbers written in some trees."""
+    return [float(n.value) for tree in trees for n in walk(tree) if isinstance(n, Num)]
 
 
 def let_shapes(problem: Problem) -> dict[str, str]:

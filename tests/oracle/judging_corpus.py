@@ -303,6 +303,19 @@ add("slip-tanh-z-for-a-matrix", "sum((a - y)^2)/2", "W", "(a - y)*(1 - z^2) @ x.
 # 1 - tanh²(w + 30) under a mask: 0 where the mask is off is wrong there (4·e^(-2(w+30)) > 0)
 add("tiny-truth-masked", "tanh(w + 30)", "w", "sech(w + 30)^2*(w < 1)", "incorrect", "wrong")
 
+# a constant offset below every float tolerance: w + 1e-30 and w + e^-50 are not w
+add("offset-1e-30", "w^2/2", "w", "w + 1e-30", "incorrect", "wrong")
+add("offset-exp-50", "w^2/2", "w", "w + exp(-50)", "incorrect", "wrong")
+# a branch past the default draws (±8): Huber with δ = 10 is linear beyond 10, clipping at 10
+# is flat there, relu(w − 20) is 1 beyond 20: the draws reach past every literal
+add("huber-10-linear-part-missing", "min(abs(w-y),10)^2/2 + 10*(abs(w-y) - min(abs(w-y),10))",
+    "w", "w - y", "incorrect", "wrong")
+add("clip-10-missing", "(min(max(w,-10),10) - y)^2/2", "w", "w - y", "incorrect", "wrong")
+add("relu-far-threshold", "relu(w - 20)", "w", "0", "incorrect", "wrong")
+add("relu-far-threshold-right", "relu(w - 20)", "w", "step(w - 20)", "correct")
+# a claim that writes its own far threshold: wrong where |w| > 9
+add("claim-own-threshold", "(w - y)^2/2", "w", "w - y + relu(abs(w) - 9)", "incorrect", "wrong")
+
 # identically zero gradients at sizes where SymPy is not used
 add("zero-softmax-8", "sum(softmax(z))", "z", "0", "correct", shape=["z=8x1"])
 add("zero-bn-16", "sum((x - mean(x))/sqrt(mean((x - mean(x))^2) + 0.001))", "x", "0*x",
