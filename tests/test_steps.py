@@ -220,3 +220,11 @@ def test_a_line_follows_only_what_it_equals_beyond_rounding() -> None:
     report = check_steps(problem, "dL/dw = (w*x - y)*x + 10^20*x - 10^20*x\n= 7")
     first, second = report.steps
     assert first.correct and not second.correct and not second.follows
+
+
+def test_no_step_read_is_not_called_correct(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "steps.txt"
+    path.write_text("dL/dw = (w\n")
+    result = runner.invoke(app, ["check", "--steps", str(path), "--loss", "w^2/2", "--wrt", "w"])
+    assert "could not read step 1" in result.output
+    assert "every step that could be read is correct" not in result.output

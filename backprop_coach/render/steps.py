@@ -58,7 +58,7 @@ def render_steps(report: StepsReport) -> RenderableType:
                     "new errors after it, against your own previous line: step "
                     + ", ".join(map(str, later))
                 )
-        else:
+        elif len(invalid) < len(report.steps):
             parts.append("every step that could be read is correct")
         if invalid:
             plural = "s" if len(invalid) > 1 else ""
