@@ -164,11 +164,15 @@ def test_batch_mode(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(lines))
     code, out = run(runner, "check", "--batch", str(path))
-    assert code == 0
+    assert code == 2  # the worst line decides: one line was not valid input
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["id"] for r in results] == ["ok", "bad", "shape", None]
     assert [r["verdict"] for r in results] == ["correct", "incorrect", "correct", "invalid"]
     assert "line 4" in results[3]["message"]
+    path.write_text("\n".join(lines[:3]))
+    assert run(runner, "check", "--batch", str(path))[0] == 1  # one claim is wrong
+    path.write_text("\n".join([lines[0], lines[2]]))
+    assert run(runner, "check", "--batch", str(path))[0] == 0  # every claim is right
 
 
 def test_batch_keys_at_and_comments(runner: CliRunner, tmp_path: Path) -> None:
@@ -195,7 +199,7 @@ def test_batch_keys_at_and_comments(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(lines))
     code, out = run(runner, "check", "--batch", str(path))
-    assert code == 0  # a batch reports per line
+    assert code == 2  # a batch reports per line; the unknown key makes the exit code 2
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["id"] for r in results] == [
         "typo", "right", "at-list", "at-object", "at-truncated", "no-at"

@@ -33,7 +33,8 @@ leaky_relu, softplus, exp, log, sqrt, abs, sign, cosh, sinh, erf, step, max, min
 (optionally with axis=0|1), softmax, log_softmax, logsumexp, norm, trace, dot, outer, diag; pi;
 f'(z) for the derivative of an activation; `tanh^2(z)`; masks `z > 0`.
 
-**Exit codes**: 0 correct, 1 incorrect, 2 invalid input.
+**Exit codes**: 0 correct, 1 incorrect, 2 invalid input. With --batch, the worst line's code
+(every line is still checked and printed).
 """
 
 
@@ -256,6 +257,7 @@ def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> No
     lines = read_text(path).splitlines()
     cases = sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
     progress = _progress(cases)
+    worst = 0  # the exit code of the worst line: 2 if any was invalid, else 1 if any incorrect
     try:
         with progress:
             task = progress.add_task("", total=cases)
@@ -263,10 +265,15 @@ def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> No
                 enumerate(lines, start=1), timeout, jobs or default_jobs(), with_truth
             ):
                 emit_json(result)
+                worst = max(worst, BATCH_EXIT.get(result["verdict"], 2))
                 progress.advance(task)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: results above are complete, the rest were not checked\n")
         raise typer.Exit(130) from None
+    raise typer.Exit(worst)
+
+
+BATCH_EXIT = {"correct": 0, "incorrect": 1}  # any other verdict (invalid, timeout) is 2
 
 
 def _progress(total: int) -> Any:
