@@ -95,6 +95,7 @@ def trace(
 
     from backprop_coach.engine.backprop import trace as run_trace
     from backprop_coach.engine.network import NetSpecError, network_from_dict, random_network
+    from backprop_coach.engine.quantities import QuantityError
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.expr.parse import parse_quantity_claim
     from backprop_coach.grading.numbers import check_numbers
@@ -123,11 +124,14 @@ def trace(
     if save is not None:
         _write_json(save, network.to_json())
     result = run_trace(network)
-    try:
-        checks = [check_numbers(result, claim) for claim in claims]
-    except ExprError as err:  # too few significant figures: say so, judge nothing
-        fail(f"--check: {err}")
-        return
+    checks = []
+    for claim in claims:
+        try:
+            checks.append(check_numbers(result, claim))
+        except ExprError as err:  # too few significant figures: say so, judge nothing
+            fail(f"--check: {err}")
+        except QuantityError as err:  # delta3 of a two-layer network: no such quantity
+            fail(f"--check {claim.name}: {err}")
     if json_output:
         data = _trace_json(result, checks if claims else None)
         if drawn is not None:

@@ -81,15 +81,17 @@ def formula(trace: Trace, base: str, layer: int | None) -> str:
     return f"b{l}_new = b{l} − η·∂L/∂b{l}   (η = {net.lr:g})"
 
 
-def select(value: Array | float, index: tuple[int, ...], name: str) -> Array | float:
+def select(value: Array | float, index: tuple[int, ...]) -> Array | float:
+    """The entry or slice `index` picks out (numpy's order: row, then column). Raises
+    QuantityError when there are more indices than dimensions or one is out of range."""
     if not index:
         return value
     if isinstance(value, float):
-        raise QuantityError(f"{name} is a single number and takes no index")
+        raise QuantityError("a single number takes no index")
     array = np.asarray(value)
     if len(index) > array.ndim:
-        raise QuantityError(f"{name} has {array.ndim} dimension(s); got {len(index)} indices")
+        raise QuantityError(f"it has {array.ndim} dimension(s) but {len(index)} indices were given")
     for axis, i in enumerate(index):
         if not -array.shape[axis] <= i < array.shape[axis]:
-            raise QuantityError(f"{name}: index {i} is out of range for size {array.shape[axis]}")
+            raise QuantityError(f"index {i} is out of range for size {array.shape[axis]}")
     return array[index]

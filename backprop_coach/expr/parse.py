@@ -686,6 +686,10 @@ def parse_quantity_claim(text: str) -> QuantityClaim:
     if len(text) > MAX_LENGTH:
         raise SpecError(f"--check value too long ({len(text):,} characters)")
     m = _QUANTITY.fullmatch(text)
+    names = "names: loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new (L counts layers from 1)"
+    unknown = re.fullmatch(r"\s*([^\W\d]\w*)\s*(?:\[[^=]*)?=.*", text, re.S)
+    if m is None and unknown and re.sub(r"[0-9]*(_new)?$", "", unknown[1]) not in QUANTITY_BASES:
+        raise SpecError(f"--check {text!r}: unknown name {unknown[1]!r}; {names}")
     if m is None:
         raise SpecError(
             f"--check {text!r}: expected NAME=VALUE such as delta2=[0.13, -0.04] or W2_new[0][0]=0.3589; "

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from backprop_coach.engine.backprop import Trace
-from backprop_coach.engine.quantities import QuantityError, formula, select, value_of
+from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.parse import GivenNumber, Numbers, QuantityClaim
 from backprop_coach.grading.rounding import judge
 
@@ -50,12 +50,12 @@ def _shape(value: Numbers) -> tuple[int, ...] | None:
 
 
 def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
+    """Judge the learner's value for one quantity of a worked network (the rounding rule of
+    grading/rounding.py). Raises QuantityError when the network has no such quantity (a layer
+    beyond the last, an index out of range) and ExprError when a number has too few figures."""
     name = claim.name
     given = claim.text.split("=", 1)[1].strip()
-    try:
-        truth = select(value_of(trace, claim.base, claim.layer), claim.index, name)
-    except QuantityError as err:
-        return NumberResult(name, given, False, None, "", str(err))
+    truth = select(value_of(trace, claim.base, claim.layer), claim.index)
     law = formula(trace, claim.base, claim.layer)
     expected = np.asarray(truth, dtype=float)
     plain = expected.round(10).tolist()
