@@ -133,9 +133,10 @@ def test_random_network_by_seed_and_save(runner: CliRunner, tmp_path: Path) -> N
     args = ["trace", "--layers", "2,2,1", "--seed", "4", "--json"]
     first = runner.invoke(app, [*args, "--save", str(saved)])
     second = runner.invoke(app, args)
-    assert first.exit_code == 0 and first.output == second.output
+    assert first.exit_code == 0 and first.stdout == second.stdout
+    assert f"saved the network to {saved}" in " ".join(first.stderr.split())  # said on stderr
     replay = runner.invoke(app, ["trace", "--net", str(saved), "--json"])
-    assert json.loads(replay.output)["loss"] == json.loads(first.output)["loss"]
+    assert json.loads(replay.output)["loss"] == json.loads(first.stdout)["loss"]
     bad = runner.invoke(app, ["trace", "--layers", "2,x"])
     assert bad.exit_code == 2 and "--layers" in bad.output
 
@@ -205,7 +206,7 @@ def test_targets_outside_the_loss_domain_and_bias_counts_are_refused(
 def test_save_writes_a_row_a_line_and_reads_back(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "saved.json"
     args = ["trace", "--layers", "2,2,1", "--seed", "3", "--save", str(path), "--json"]
-    first = json.loads(runner.invoke(app, args).output)
+    first = json.loads(runner.invoke(app, args).stdout)
     text = path.read_text()
     assert len(text.splitlines()) < 30 and "[-0.83, -0.53]" in text
     again = json.loads(runner.invoke(app, ["trace", "--net", str(path), "--json"]).output)
@@ -220,7 +221,9 @@ def test_latex_shows_only_the_steps_asked_for(runner: CliRunner) -> None:
         and "z^{(1)}" not in backward
         and "_{\\text{new}}" not in backward
     )
+    assert r"\frac{\partial L}{\partial b^{(1)}} &= \delta^{(1)}" in backward
     everything = runner.invoke(app, args).output
+    assert r"b^{(2)}_{\text{new}}" in everything
     assert (
         "z^{(1)}" in everything and r"\delta^{(2)}" in everything and "_{\\text{new}}" in everything
     )

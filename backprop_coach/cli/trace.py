@@ -123,6 +123,13 @@ def trace(
         return
     if save is not None:
         _write_json(save, network.to_json())
+        from rich.markup import escape
+
+        from backprop_coach.cli.output import error_console  # stdout may be JSON or LaTeX
+
+        error_console().print(
+            f"saved the network to {escape(str(save))}: --net {escape(str(save))} gives it again"
+        )
     result = run_trace(network)
     checks = []
     for claim in claims:

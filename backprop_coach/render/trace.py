@@ -213,11 +213,19 @@ def trace_latex(
         lines.append(rf"L &= {fmt(trace.loss, precision + 3)}")
     for l in range(len(net.layers), 0, -1):
         lt = trace.layers[l - 1]
+        # a batch sums δ's columns (one per example) into the bias gradient
+        db = (
+            rf"\textstyle\sum_{{\text{{batch}}}} \delta^{{({l})}}"
+            if net.batched
+            else rf"\delta^{{({l})}}"
+        )
         if "backward" in steps:
             lines += [
                 rf"\delta^{{({l})}} &= {_tex(display(trace, lt.delta, True), precision)}",
                 rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} &= \delta^{{({l})}} a^{{({l - 1})\top}} = {_tex(lt.dW, precision)}",
+                rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} &= {db} = {_tex(lt.db[:, 0], precision)}",
             ]
         if "update" in steps:
             lines.append(rf"W^{{({l})}}_{{\text{{new}}}} &= {_tex(lt.W_new, precision)}")
+            lines.append(rf"b^{{({l})}}_{{\text{{new}}}} &= {_tex(lt.b_new[:, 0], precision)}")
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
