@@ -71,7 +71,7 @@ def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:
     """The engine's worked network for a variant, the asked value, and its formula."""
     worked = trace(network_for(spec, seed), check_gradients=False)
     claim = parse_quantity_claim(f"{spec.ask}=0")
-    value = select(value_of(worked, claim.base, claim.layer), claim.index, spec.ask)
+    value = select(value_of(worked, claim.base, claim.layer), claim.index)
     return worked, float(value), formula(worked, claim.base, claim.layer)  # type: ignore[arg-type]
 
 
