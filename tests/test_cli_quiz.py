@@ -226,6 +226,14 @@ def test_stats_by_hand() -> None:
         "you drop sigmoid'(z) in 5 of 6 delta-recurrence attempts (6 times across all topics)"
     )
     assert streak({"2026-03-08"}, day.date()) == 0
+    # :show after one wrong answer ends that miss: no second attempt, no second miss; a :show
+    # with no answer given is the attempt, and a miss
+    wrong = {**attempt("q4", "incorrect", "sign_flip"), "attempt": 1}
+    shown_after = {**attempt("q4", "revealed"), "attempt": 2}
+    shown_first = {**attempt("q5", "revealed"), "attempt": 1}
+    revealed = compute([wrong, shown_after, shown_first], {}, day)
+    assert revealed.total_attempts == 2 and revealed.topics[0].attempts == 2
+    assert {m["id"]: m["misses"] for m in revealed.most_missed} == {"q4": 1, "q5": 1}
 
 
 def test_stats_command_json_and_reset(runner: CliRunner) -> None:

@@ -69,10 +69,19 @@ def _general(detail: str | None) -> str | None:
     return re.sub(r"^(\w+)'\(.*\)$", r"\1'(z)", detail)
 
 
+def counts(attempt: dict[str, Any]) -> bool:
+    """An attempt that is graded (not a skip), and not a `:show` after the learner's own
+    answers to the same question: that reveal ends a miss already counted, it is no new try
+    (its `attempt` number is one past the answers given)."""
+    if attempt["verdict"] == "revealed":
+        return int(attempt["attempt"]) <= 1
+    return attempt["verdict"] in GRADED
+
+
 def compute(
     attempts: list[dict[str, Any]], cards: dict[str, dict[str, Any]], at: datetime
 ) -> Stats:
-    graded = [a for a in attempts if a["verdict"] in GRADED]
+    graded = [a for a in attempts if counts(a)]
     by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in graded:
         by_topic[a["topic"]].append(a)
@@ -94,7 +103,7 @@ def compute(
         )
 
     days = Counter(datetime.fromisoformat(a["answered_at"]).date().isoformat() for a in attempts)
-    misses = Counter(a["question_id"] for a in attempts if a["verdict"] in MISSES)
+    misses = Counter(a["question_id"] for a in graded if a["verdict"] in MISSES)
     most_missed = [
         {"id": qid, "misses": n, "leech": n >= LEECH_MISSES} for qid, n in misses.most_common(5)
     ]
