@@ -257,3 +257,19 @@ def test_a_column_one_hot_declared_on_a_batch_of_rows_gets_the_row_hint() -> Non
         verdict = check(Problem(loss, "W", (), shapes, domains), claim)
         assert verdict.diagnosis == "domain" and fragment in verdict.message
     assert check(Problem(loss, "W", (), shapes, {"Y": "onehot_rows"}), claim).verdict == "correct"
+
+
+def test_a_regularization_strength_is_drawn_positive_unless_declared() -> None:
+    """λ ≥ 0 by definition: |λ|·w is λ·w, and no counterexample shows a negative λ. Declared
+    real, λ < 0 is drawn and |λ| is wrong. Truth by hand: ∂/∂w [(wx − y)²/2 + λw²/2] =
+    (wx − y)x + λw."""
+    for name in ("λ", "lam", "lambda"):
+        ridge = Problem(f"(w*x - y)^2/2 + {name}/2*w^2", "w")
+        assert check(ridge, f"(w*x - y)*x + abs({name})*w").verdict == "correct"
+        wrong = check(ridge, "(w*x - y)*x")
+        assert wrong.verdict == "incorrect"
+        assert wrong.details["counterexample"]["point"][name] > 0
+        signed = Problem(ridge.loss, "w", domains={name: "real"})
+        assert check(signed, f"(w*x - y)*x + abs({name})*w").verdict == "incorrect"
+    learning_rate = Problem("(w - η*g)^2/2", "η")  # the step size is positive too
+    assert check(learning_rate, "-(w - abs(η)*g)*g").verdict == "correct"

@@ -40,6 +40,23 @@ class Problem:
         }
 
 
+# Names that are positive by convention wherever they appear: a regularization strength, a
+# learning rate, the ε that keeps a square root or a log away from zero. Drawn positive unless
+# a domain is declared, so no counterexample shows λ = −2.3.
+CONVENTIONALLY_POSITIVE = frozenset(
+    {"λ", "lam", "lambda", "η", "eta", "lr", "ε", "eps", "epsilon"}
+)
+
+
+def domain_of(problem: Problem, name: str) -> str:
+    """The sampling domain of a primary name: its declared domain, else `positive` for a
+    conventionally positive name (CONVENTIONALLY_POSITIVE), else `real`."""
+    declared = problem.domains.get(name)
+    if declared is not None:
+        return declared
+    return "positive" if name in CONVENTIONALLY_POSITIVE else "real"
+
+
 def primary_names(
     trees: list[Node], lets: Collection[str], declared: Collection[str] = ()
 ) -> list[str]:
@@ -165,6 +182,10 @@ def names_in_play(
         r, c = problem.shapes.get(name, (1, 1))
         return "scalar" if (r, c) == (1, 1) else f"{r}x{c}"
 
-    rows = [(n, shape(n), problem.domains.get(n, "")) for n in order]
+    def domain(name: str) -> str:
+        kind = domain_of(problem, name)
+        return "" if kind == "real" else kind
+
+    rows = [(n, shape(n), domain(n)) for n in order]
     rows += [(n, let_shapes.get(n, shape(n)), f"= {t}") for n, t in problem.lets]
     return rows

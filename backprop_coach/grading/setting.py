@@ -21,7 +21,7 @@ from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import Parsed
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import BinOp, Call, Node, Num, to_text, walk
-from backprop_coach.grading.problem import Problem, read_problem
+from backprop_coach.grading.problem import Problem, domain_of, read_problem
 from backprop_coach.grading.sampling import sample, wide_range
 from backprop_coach.grading.world import World, build_world, entries
 
@@ -155,10 +155,11 @@ class Setting:
         node's value there. `wide`: the range of the wide draws (by default, beyond every
         literal of the problem: grading.sampling.wide_range)."""
         arrays: dict[str, np.ndarray] = {}
-        chosen = {**self.problem.domains, **(domains or {})}
+        chosen = domains or {}
         reach = wide if wide is not None else wide_range(self.literals)
         for name, value in self.world.primaries.items():
-            arrays[name] = sample(chosen.get(name, "real"), value.shape, size, rng, reach)
+            kind = chosen.get(name) or domain_of(self.problem, name)
+            arrays[name] = sample(kind, value.shape, size, rng, reach)
         points = Points(arrays, size)
         return self.bind_wrt(points)
 

@@ -12,7 +12,7 @@ from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
 from backprop_coach.expr.errors import ShapeError, SpecError
 from backprop_coach.expr.parse import Parsed
 from backprop_coach.expr.tree import Node
-from backprop_coach.grading.problem import Problem
+from backprop_coach.grading.problem import Problem, domain_of
 
 V = TypeVar("V")
 
@@ -44,7 +44,7 @@ def build_world(
     Raises ExprError subclasses on bad input."""
     shape_in: Callable[[V], Shape] = lambda v: v.shape if hasattr(v, "shape") else None  # noqa: E731
     primaries = {
-        n: primary(n, scalar(problem.shapes.get(n)), problem.domains.get(n, "real")) for n in order
+        n: primary(n, scalar(problem.shapes.get(n)), domain_of(problem, n)) for n in order
     }
     scope_values: dict[str, V] = dict(primaries)
     lets: dict[str, V] = {}
