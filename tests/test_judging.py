@@ -273,3 +273,14 @@ def test_a_regularization_strength_is_drawn_positive_unless_declared() -> None:
         assert check(signed, f"(w*x - y)*x + abs({name})*w").verdict == "incorrect"
     learning_rate = Problem("(w - η*g)^2/2", "η")  # the step size is positive too
     assert check(learning_rate, "-(w - abs(η)*g)*g").verdict == "correct"
+
+
+def test_a_counterexample_shows_exact_values_where_floats_cancel() -> None:
+    """w + (1e16 + 1) − 1e16 is w + 1 (by hand), but 0.0 + w in floats: the verdict was right
+    before, and now the value printed beside it is too."""
+    verdict = check(Problem("w^2/2", "w"), "w + (1e16 + 1) - 1e16")
+    assert verdict.verdict == "incorrect"
+    shown = verdict.details["counterexample"]
+    w = shown["point"]["w"]
+    assert math.isclose(shown["claim"], w + 1, rel_tol=1e-5)
+    assert math.isclose(shown["truth"], w, rel_tol=1e-5)

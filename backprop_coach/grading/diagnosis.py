@@ -95,6 +95,7 @@ class Finding:
     code: str | None  # None when correct
     message: str
     extra: dict[str, Any] = field(default_factory=dict)
+    at: int | None = None  # the sample point of a counterexample in `extra`
 
 
 def nice_number(k: float) -> str:

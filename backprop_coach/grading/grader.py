@@ -175,6 +175,8 @@ def grade(
                         claim_v = truth_v  # equal in exact arithmetic at every such point
                         checked = unclear
     finding = _diagnose(setting, claim_v, truth_v, points, slack)
+    if finding.at is not None:
+        _sharpen(finding, setting, claim, target, points, claim_v, truth_v)
     if finding.code is None:
         outcome = PROVED if proved or reference is not None else _prove(setting, parsed.tree)
         proved = proved or (reference is None and outcome == PROVED)
@@ -368,7 +370,48 @@ def _counterexample(
             ", …" if len(entries) > LISTED_ENTRIES else ""
         )
         message += f" in {len(entries)} of {total} entries ({listed})"
-    return Finding("wrong", message, extra)
+    return Finding("wrong", message, extra, at=p)
+
+
+SHOWN_RTOL = 1e-9  # the counterexample prints 9 significant digits
+
+
+def _sharpen(
+    finding: Finding,
+    setting: Setting,
+    claim: Op,
+    target: Op,
+    points: Points,
+    claim_v: np.ndarray,
+    truth_v: np.ndarray,
+) -> None:
+    """The counterexample's values from exact arithmetic where float rounding could change
+    the digits shown (w + (1e16 + 1) − 1e16 is 0.0 in floats and w + 1 exactly): the verdict
+    was decided already; this is what the learner reads."""
+    p = finding.at
+    if p is None:
+        return
+    shown = finding.extra["counterexample"]
+    rounding = np.finfo(float).eps * 4
+    doubtful = False
+    for graph, values in ((claim, claim_v), (target, truth_v)):
+        error = points.magnitudes(graph)[p] * rounding
+        if values.shape[1:] == error.shape and (error > SHOWN_RTOL * np.abs(values[p])).any():
+            doubtful = True
+    if not doubtful:
+        return
+    which = np.zeros(points.size, bool)
+    which[p] = True
+    exact = _exact_values(setting, [claim, target], points, which)
+    if exact is None:
+        return
+    for key, graph, value in (("claim", claim, exact[0]), ("truth", target, exact[1])):
+        # an exact zero of cancelling terms is zero, not its 50-digit rounding (1e-51)
+        noise = points.magnitudes(graph)[p] * EXACT_RTOL
+        number = _as_float(value)[0]
+        if number.shape == noise.shape:
+            number = np.where(np.abs(number) <= noise, 0.0, number)
+        shown[key] = _plain(number)
 
 
 def _denoise(a: np.ndarray, slack: np.ndarray | None, p: int) -> np.ndarray:
