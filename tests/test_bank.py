@@ -130,6 +130,16 @@ def test_wrong_diagnosis_is_reported(tmp_path: Path) -> None:
     )
 
 
+def test_a_prompt_must_stand_alone(tmp_path: Path) -> None:
+    """The quiz asks in any order: "Same neuron: ..." as the first question is nonsense."""
+    for opening in ("Same neuron:", "As before,", "Now with ReLU:"):
+        text = good("leaning").replace('prompt = """\n', f'prompt = """\n{opening} ')
+        failures = validate_question(load_question(write(tmp_path, "mine", "leaning", text)))
+        assert failures and failures[0].startswith("prompt: opens with"), (opening, failures)
+    alone = validate_question(load_question(write(tmp_path, "mine", "alone", good("alone"))))
+    assert alone == []
+
+
 def test_bad_explanation_step_is_reported(tmp_path: Path) -> None:
     text = good("bad-step").replace('expr = "(a - y)*sigmoid\'(z)*x"', 'expr = "(a - y)*x"')
     failures = validate_question(load_question(write(tmp_path, "mine", "bad-step", text)))

@@ -5,6 +5,7 @@ writes the gradient equals it, and numeric templates give finite, hand-sized num
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -16,13 +17,24 @@ SEEDS = range(5)
 MAX_HAND_VALUE = 100.0
 
 
+# A prompt that leans on another question ("Same neuron: ...") reads as nonsense when the quiz
+# asks it first, and the quiz asks in any order: every prompt states its own setting.
+LEANING = re.compile(r"\s*(same|the same|as before|as above|continuing|now)\b", re.IGNORECASE)
+
+
 def validate_question(question: Question) -> list[str]:
     """Everything wrong with one question, each naming the field; empty when it is proved."""
+    leaning = LEANING.match(question.prompt)
+    stands_alone = (
+        [f"prompt: opens with {leaning[1]!r}, as if another question came first; the quiz asks "
+         "in any order, so state the setting in full"]
+        if leaning else []
+    )  # fmt: skip
     if question.kind == "derivation":
-        return _derivation(question)
+        return stands_alone + _derivation(question)
     if question.kind == "numeric":
-        return _numeric(question)
-    return _concept(question)
+        return stands_alone + _numeric(question)
+    return stands_alone + _concept(question)
 
 
 def _derivation(q: Question) -> list[str]:
