@@ -124,11 +124,30 @@ class Scope(Generic[V]):
     derivative: Callable[[str, str, int], V] | None = None
 
     def resolve(self, name: str) -> str | None:
-        """The key a name is known under; Greek names answer to their ASCII spelling too."""
-        for candidate in (name, GREEK.get(name), GREEK_ASCII.get(name)):
-            if candidate is not None and candidate in self.values:
-                return candidate
+        """The key a name is known under; Greek names answer to their ASCII spelling too, with
+        a layer number or subscript after them (δ2 is delta2, delta_1 is δ_1)."""
+        head = name.rstrip("0123456789")
+        head, tail = (head, name[len(head) :]) if head else (name, "")
+        if "_" in head:
+            head, rest = head.split("_", 1)
+            tail = f"_{rest}{tail}"
+        for spelling in (head, GREEK.get(head), GREEK_ASCII.get(head)):
+            if spelling is not None and spelling + tail in self.values:
+                return spelling + tail
         return None
+
+    def layer_index(self, node: Node) -> str | None:
+        """The name a power such as a² or a^(1) stands for when it is a layer index, as in
+        Nielsen's and Goodfellow's a^l: the base alone is no name here and base+number is one
+        (a1, δ2). Anything else is a power."""
+        if not (isinstance(node, BinOp) and node.op == "^" and isinstance(node.left, Name)):
+            return None
+        base, power = node.left, node.right
+        if not isinstance(power, Num) or power.value.denominator != 1 or power.value < 0:
+            return None
+        if base.called or self.resolve(base.id) is not None or base.id in CONSTANTS:
+            return None
+        return self.resolve(f"{base.id}{power.value.numerator}")
 
     def lookup(self, node: Name) -> V:
         """A name's value; raises NameError_ saying what is known and what may have been meant."""
@@ -391,6 +410,13 @@ class _Builder(Generic[V]):
                 return alg.transpose(self.build(operand))
             case Call():
                 return self.call(node, [self.build(a) for a in _value_args(node)])
+            case BinOp("^", Name() as base, Num()) if (key := scope.layer_index(node)):
+                log.readings[id(node)] = f"={key}"
+                log.notes.append(
+                    f"{to_text(node)} is read as {key}, the layer's quantity ({base.id} alone is "
+                    "no name here)"
+                )
+                return scope.values[key]
             case BinOp("^", left, Name("T") as t):
                 base = self.build(left)
                 if scope.resolve("T") is None:  # x^T: the transpose, as textbooks write it

@@ -102,8 +102,9 @@ _PRECEDENCE = {
     "dot": 2, "neg": 3, "^": 4, "T": 5, "atom": 6,
 }  # fmt: skip
 
-# How a product was read, once shapes are known: id(BinOp) -> "@", "*" or "dot"; and "T" for a
-# `^T` that is a transpose. Written by expr.symbolic.build, read by the printers.
+# How a product was read, once shapes are known: id(BinOp) -> "@", "*" or "dot"; "T" for a
+# `^T` that is a transpose; "=a1" for a layer index a¹ that names a1. Written when a tree is
+# built (expr.algebra), read by the printers.
 Readings = dict[int, str]
 
 
@@ -118,6 +119,8 @@ def _prec(node: Node, readings: Readings | None = None) -> int:
         case BinOp():
             if readings is not None and readings.get(id(node)) == "T":
                 return _PRECEDENCE["T"]
+            if readings is not None and readings.get(id(node), "").startswith("="):
+                return _PRECEDENCE["atom"]
             return _PRECEDENCE[_op(node, readings)]
         case Neg():
             return _PRECEDENCE["neg"]
@@ -168,6 +171,8 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
             return f"{func}{chr(39) if prime else ''}(" + _call_args(func, args, text) + ")"
         case BinOp(_, left, right):
             op = _op(node, readings)
+            if op.startswith("="):  # a¹ read as the name a1
+                return op[1:]
             if op == "T":
                 return wrap(left, _PRECEDENCE["atom"]) + ".T"
             if op == "dot":
@@ -238,6 +243,8 @@ def to_latex(node: Node, elementwise: str = r"\odot", readings: Readings | None 
             return rf"{name}{chr(39) if prime else ''}\left({inner}\right)"
         case BinOp(_, left, right):
             op = _op(node, readings)
+            if op.startswith("="):  # a¹ read as the name a1
+                return _latex_name(op[1:])
             if op == "T":
                 return wrap(left, _PRECEDENCE["atom"]) + r"^\top"
             p = _PRECEDENCE[op]
