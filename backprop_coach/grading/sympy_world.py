@@ -28,8 +28,45 @@ def pretty(value: object) -> str:
         if max(len(line) for line in whole.splitlines()) <= WIDTH:
             return whole
         label = "[0]" if value.cols == 1 else "[0,0]"
-        return f"entry {label}:\n" + sp.pretty(value[0, 0], use_unicode=True, num_columns=WIDTH)
-    return sp.pretty(value, use_unicode=True, num_columns=WIDTH)
+        return f"entry {label}:\n" + _fitted(value[0, 0])
+    return _fitted(value)
+
+
+def _fitted(value: object) -> str:
+    """One formula in WIDTH columns: SymPy's picture when it fits; a one-line formula broken
+    between terms or factors (never inside a name, as SymPy's own ↪ breaks do); anything
+    else as one line of text, broken the same way."""
+    shown = sp.pretty(value, use_unicode=True, num_columns=10_000)
+    lines = shown.splitlines()
+    if max(len(line) for line in lines) <= WIDTH:
+        return shown
+    flat = lines[0] if len(lines) == 1 else sp.sstr(value).replace("**", "^").replace("*", "⋅")
+    return "\n".join(_break(flat, WIDTH))
+
+
+def _break(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns, broken before a top-level + or − where possible, else
+    after a ⋅ (a continued line is indented by two spaces)."""
+    lines: list[str] = []
+    while len(text) > width:
+        depth = 0
+        best: tuple[int, int, int] | None = None  # (depth, kind: 0 for ±, 1 for ⋅, -position)
+        for k, ch in enumerate(text[:width]):
+            depth += 1 if ch in "([" else -1 if ch in ")]" else 0
+            if k < width // 3:
+                continue  # a line of a few characters helps nobody
+            if text.startswith((" + ", " - "), k):
+                candidate = (depth, 0, -k)
+            elif ch == "⋅":
+                candidate = (depth, 1, -(k + 1))
+            else:
+                continue
+            best = candidate if best is None or candidate < best else best
+        at = -best[2] if best is not None else width
+        lines.append(text[:at].rstrip())
+        text = "  " + text[at:].lstrip()
+    lines.append(text)
+    return lines
 
 
 READABLE_ENTRIES = 16  # larger truths are printed as built (rewriting each entry costs)
@@ -69,6 +106,7 @@ class SymbolicSetting:
     problem: Problem
     world: World[Value]
     _built: dict[Node, Value] = field(default_factory=dict, repr=False)
+    where: str | None = None  # what a name the printed truth introduces stands for
 
     @cached_property
     def truth(self) -> Value:
@@ -89,17 +127,98 @@ class SymbolicSetting:
 
     @cached_property
     def truth_display(self) -> Value:
-        """The true gradient with lets folded back in, in its shortest readable form, for
-        printing (built once per setting, inside Setting.printed's budget)."""
-        return readable(self.display(self.truth))
+        """The true gradient with lets folded back in and softmax outputs named, in its
+        shortest readable form, for printing (built once per setting, inside Setting.printed's
+        budget)."""
+        return readable(self.name_softmax(self.display(self.truth)))
+
+    def name_softmax(self, value: Value) -> Value:
+        """Write a softmax's outputs as p (or the let that defines them), as the textbook does:
+        with S = Σ exp(u_j), each exp(k·u_i) becomes (p_i·S)^k, S must cancel, and a group that
+        sums to one (p itself; y when its domain says so) is 1. The cross-entropy gradient
+        −y[0]·(exp(z0)/S − exp(2z0)/S²)·S·exp(−z0) + … reads p[0] − y[0]. Returns `value`
+        unchanged when there is no such sum, more than one, or S does not cancel."""
+        sums = {
+            node
+            for node in sp.preorder_traversal(value)
+            if isinstance(node, sp.Add)
+            and len(node.args) > 1
+            and all(isinstance(a, sp.exp) for a in node.args)
+        }
+        if len(sums) != 1:
+            return value
+        (total,) = sums
+        inputs = [a.args[0] for a in total.args]
+        let_name = self._softmax_name(total)
+        name = let_name or "p"
+        if any(str(s).split("[")[0] == name for s in value.free_symbols):
+            return value
+        p = [sp.Symbol(f"{name}[{i}]", positive=True) for i in range(len(inputs))]
+        S = sp.Dummy("S", positive=True)
+
+        def as_p(e: sp.Basic) -> sp.Basic:
+            for u, p_i in zip(inputs, p, strict=True):
+                k = sp.cancel(e.args[0] / u)
+                if k.is_Rational:
+                    return (p_i * S) ** k
+            return e
+
+        def rewrite(entry: sp.Expr) -> sp.Expr | None:
+            out = entry.xreplace({total: S}).replace(lambda e: isinstance(e, sp.exp), as_p)
+            out = sp.cancel(out)
+            if S in out.free_symbols:
+                return None
+            out = sp.collect(sp.expand(out), p, func=sp.factor)  # p0·x0·(y0 + y1 + y2) − x0·y0
+            for group_sum in self._sums(p):
+                out = out.subs(group_sum, 1)
+            return out if sp.count_ops(out) <= sp.count_ops(entry) else None
+
+        entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+        rewritten = [rewrite(e) for e in entries]
+        if any(r is None for r in rewritten):
+            return value
+        if let_name is None:
+            self.where = f"where p = softmax({self._vector_name(inputs) or 'the logits'})"
+        if isinstance(value, sp.MatrixBase):
+            return sp.ImmutableMatrix(value.rows, value.cols, rewritten)
+        return rewritten[0]
+
+    def _vector_name(self, entries: list[sp.Expr]) -> str | None:
+        """The primary or let whose entries these are, in order."""
+        for name, value in (*self.world.primaries.items(), *self.world.lets.items()):
+            if isinstance(value, sp.MatrixBase) and list(value) == entries:
+                return name
+        return None
+
+    def _softmax_name(self, total: sp.Expr) -> str | None:
+        """The let whose entries are exp(u_i)/S for this S, if the problem has one."""
+        for name, let in self.world.lets.items():
+            if isinstance(let, sp.MatrixBase) and all(
+                e.is_Mul and total in sp.preorder_traversal(e) for e in let
+            ):
+                return name
+        return None
+
+    def _sums(self, p: list[sp.Symbol]) -> list[sp.Expr]:
+        """The sums that are 1: Σp, and each group of a target whose domain sums to one."""
+        from backprop_coach.grading.sampling import groups
+
+        out = [sp.Add(*p)]
+        for name, domain in self.problem.domains.items():
+            value = self.world.primaries.get(name)
+            if isinstance(value, sp.MatrixBase):
+                out += [sp.Add(*(value[i, j] for i, j in g)) for g in groups(domain, value.shape)]
+        return [g for g in out if isinstance(g, sp.Add)]
 
     @cached_property
     def truth_pretty(self) -> str:
-        return pretty(self.truth_display)
+        shown = pretty(self.truth_display)
+        return f"{shown}\n{self.where}" if self.where else shown
 
     @cached_property
     def truth_text(self) -> str:
-        return str(self.truth_display)
+        shown = str(self.truth_display)
+        return f"{shown}, {self.where}" if self.where else shown
 
     @cached_property
     def truth_latex(self) -> str:
@@ -111,8 +230,21 @@ class SymbolicSetting:
         """Fold let definitions back into their names, for printing (a = σ(z) shows as a)."""
         for name in reversed(self.world.lets):
             let = self.world.lets[name]
-            if shape_of(let) is None and not let.is_Atom:
-                value = value.subs(let, sp.Symbol(name, real=True))
+            if shape_of(let) is None:
+                if not let.is_Atom:
+                    value = value.subs(let, sp.Symbol(name, real=True))
+                continue
+            # a vector or matrix let entry by entry: sigmoid(z1[0]) shows as a1[0]
+            assert isinstance(let, sp.MatrixBase)
+            mapping = {
+                let[i, j]: sp.Symbol(
+                    f"{name}[{i}]" if let.cols == 1 else f"{name}[{i},{j}]", real=True
+                )
+                for i in range(let.rows)
+                for j in range(let.cols)
+                if not let[i, j].is_Atom
+            }
+            value = value.xreplace(mapping)
         return value
 
     def expand_wrt(self, value: Value) -> Value:
