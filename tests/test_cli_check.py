@@ -332,3 +332,19 @@ def test_the_truth_is_printed_in_its_shortest_form_and_a_small_matrix_whole(
               "--shape", "b=2x1", "--shape", "y=2x1", "--wrt", "b", "--claim", "0"]  # fmt: skip
     shown = runner.invoke(app, matrix).output
     assert "entry [0]" not in shown and "b[1] - y[1]" in shown
+
+
+def test_the_truth_is_printed_in_the_learners_names(runner: CliRunner) -> None:
+    """Softmax cross-entropy reads p − y (by hand: ∂/∂z_i of −Σ y_j log p_j is p_i Σy − y_i,
+    and Σy = 1 for a one-hot y), with p said; a vector let folds back entry by entry."""
+    softmax = ["--loss", "-sum(y*log(softmax(z)))", "--wrt", "z", "--shape", "z=3x1",
+               "--shape", "y=3x1", "--domain", "y=onehot", "--claim", "softmax(z)", "--json"]  # fmt: skip
+    code, data = run_json(runner, "check", *softmax)
+    assert code == 1
+    assert data["truth"] == "Matrix([[p[0] - y[0]], [p[1] - y[1]], [p[2] - y[2]]]), where p = softmax(z)"
+    layer = ["--loss", "sum((a - y)^2)/2", "--let", "z=W@x", "--let", "a=sigmoid(z)",
+             "--wrt", "z", "--shape", "W=2x2", "--shape", "x=2x1", "--shape", "y=2x1",
+             "--claim", "a - y", "--json"]  # fmt: skip
+    code, data = run_json(runner, "check", *layer)
+    assert code == 1 and "exp" not in data["truth"] and "sigmoid" not in data["truth"]
+    assert "a[0]" in data["truth"]

@@ -543,3 +543,16 @@ def test_outer_with_a_scalar_is_a_row_or_a_column_by_its_place() -> None:
     )
     assert check(problem, "outer((a - y)*a*(1 - a), x)").verdict == "correct"
     assert check(problem, "outer(x, (a - y)*a*(1 - a))").diagnosis == "transposed"
+
+
+def test_a_superscript_is_a_power_when_the_base_is_a_name() -> None:
+    """a² names a2 only when a alone is no name: with both a and a2 in the problem, a² is the
+    square (by hand: ∂/∂a of a³/3 + a2 is a²)."""
+    from backprop_coach.grading.grader import check
+    from backprop_coach.grading.problem import Problem
+
+    both = Problem("a^3/3 + a2", "a")
+    assert check(both, "a²").verdict == "correct"
+    assert check(both, "a2").verdict == "incorrect"
+    layer = Problem("a2^3/3", "a2")  # no a: a² is the layer-2 name, so its square is the answer
+    assert check(layer, "(a²)^2").verdict == "correct"

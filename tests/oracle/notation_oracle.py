@@ -416,6 +416,13 @@ case("nt-two-db1", "two", "b1", "W2ᵀδ2 ⊙ σ'(z1)", lambda e: jx(e.W2.T, e.�
 case("nt-two-da1", "two", "a1", "W2.T δ2", lambda e: jx(e.W2.T, e.δ2))
 case("nt-two-db2-sign", "two", "b2", "(y - a2) ⊙ σ'(z2)", lambda e: (e.y - e.a2) * dsig(e.z2))
 case("nt-two-delta2", "two", "z2", "(a2 - y)*σ(z2)*(1 - σ(z2))", lambda e: (e.a2 - e.y) * sig(e.z2) * (1 - sig(e.z2)))
+# layer indices written as superscripts, as in Nielsen (a¹, δ², W²): the names a1, δ2, W2
+case("nt-two-dw2-superscript", "two", "W2", "δ² (a¹)ᵀ", lambda e: jx(e.δ2, e.a1.T))
+case("nt-two-dw2-latex-paren-sup", "two", "W2", r"\delta^{(2)} \left(a^{(1)}\right)^\top", lambda e: jx(e.δ2, e.a1.T))
+case("nt-two-dw2-ascii-delta", "two", "W2", "delta2 a1.T", lambda e: jx(e.δ2, e.a1.T))
+case("nt-two-delta1-superscript", "two", "z1", "((W²)ᵀ δ²) ⊙ a¹ ⊙ (1 − a¹)", lambda e: jx(e.W2.T, e.δ2) * e.a1 * (1 - e.a1))
+case("nt-two-delta1-superscript-no-prime", "two", "z1", "(W²)ᵀ δ²", lambda e: jx(e.W2.T, e.δ2))
+case("nt-two-dw2-superscript-uses-x", "two", "W2", "δ² xᵀ", lambda e: jx(e.δ2, e.x.T))
 case("nt-two-delta2-double", "two", "z2", "2(a2 - y) ⊙ σ'(z2)", lambda e: jx(2, e.a2 - e.y) * dsig(e.z2))
 
 # -- PyTorch row layout: X is NxD, W is DxH, b is 1xH ------------------------------------------
