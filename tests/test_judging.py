@@ -284,3 +284,14 @@ def test_a_counterexample_shows_exact_values_where_floats_cancel() -> None:
     w = shown["point"]["w"]
     assert math.isclose(shown["claim"], w + 1, rel_tol=1e-5)
     assert math.isclose(shown["truth"], w, rel_tol=1e-5)
+
+
+def test_a_counterexample_shows_the_quantities_on_the_way() -> None:
+    """z and a at the counterexample's point, as a learner computes them by hand:
+    z = w·x + b, a = σ(z), from the point's own (rounded) numbers."""
+    problem = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
+    shown = check(problem, "(a - y)*x + w").details["counterexample"]
+    at = shown["point"]
+    z = at["w"] * at["x"] + at["b"]
+    assert math.isclose(shown["lets"]["z"], z, rel_tol=1e-5, abs_tol=1e-5)
+    assert math.isclose(shown["lets"]["a"], 1 / (1 + math.exp(-z)), rel_tol=1e-5)

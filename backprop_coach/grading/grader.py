@@ -353,9 +353,16 @@ def _counterexample(
     bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
     p = int(bad_points[0])
     point = {name: _plain(np.round(points.arrays[name][p], 6)) for name in setting.primaries}
+    # the quantities a learner computes on the way (z, a, δ), to compare with their own
+    lets = {
+        name: _plain(points.values(value)[p])
+        for name, value in setting.world.lets.items()
+        if name not in point
+    }
     extra: dict[str, object] = {
         "counterexample": {
             "point": point,
+            "lets": lets,
             "claim": _plain(_denoise(claim[p], slack, p)),
             "truth": _plain(_denoise(truth[p], slack, p)),
         }

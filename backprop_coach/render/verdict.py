@@ -75,6 +75,10 @@ def render_counterexample(example: dict[str, object]) -> RenderableType:
     assert isinstance(point, dict)
     for name, value in point.items():
         table.add_row(name, _short(value))
+    lets = example.get("lets") or {}
+    assert isinstance(lets, dict)
+    for name, value in lets.items():  # computed from the point, as the learner would
+        table.add_row(f"→ {name}", _short(value), style="italic")
     table.add_row("your claim", _short(example["claim"]), style="red")
     table.add_row("true gradient", _short(example["truth"]), style="green")
     return Padding(table, (1, 0, 0, 2))
