@@ -186,6 +186,7 @@ def _tidy(root: Element) -> None:
             element.tag = "mrow"
             kids[1].tag = "mo"
             kids[1].attrib.clear()
+            kids[1].attrib.update(lspace="0", rspace="0")
         for kid in kids:
             if _is_name(kid):
                 kid.tag = "mi"
