@@ -47,35 +47,24 @@ def cheatsheet(
         fail(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     sheets = list(SHEETS.values()) if topic == "all" else [SHEETS[topic]]
 
-    from backprop_coach.render.sheets import render_sheets, sheets_markdown
+    from backprop_coach.render import sheets as render
 
-    if fmt == "markdown":
-        text = sheets_markdown(sheets)
-    elif fmt == "text" and output is None:
-        show(render_sheets(sheets))
+    title = (
+        "backprop-coach cheat sheets" if topic == "all" else f"backprop-coach cheat sheet: {topic}"
+    )
+    if fmt == "text" and output is None:
+        show(render.render_sheets(sheets))
         return
+    if fmt == "markdown":
+        text = render.sheets_markdown(sheets)
+    elif fmt == "html":
+        from backprop_coach.render.sheets_html import sheets_html
+
+        text = sheets_html(sheets, title)
+    elif fmt == "svg":
+        text = render.sheets_svg(sheets, title)
     else:
-        import io
-
-        from rich.console import Console
-
-        from backprop_coach.render.sheets import WIDTH
-
-        recorder = Console(
-            record=True,
-            width=WIDTH,
-            file=io.StringIO(),
-            force_terminal=fmt != "text",
-            color_system="truecolor",
-        )
-        recorder.print(render_sheets(sheets))
-        title = "backprop-coach cheat sheet" + ("" if topic == "all" else f": {topic}")
-        if fmt == "html":
-            text = recorder.export_html(inline_styles=True)
-        elif fmt == "svg":
-            text = recorder.export_svg(title=title)
-        else:
-            text = recorder.export_text()
+        text = render.sheets_text(sheets)
     if output is None:
         show_raw(text)
         return

@@ -1,5 +1,9 @@
-"""Cheat sheets as data. An `Identity` states a derivative and carries the problem that proves
-it with the checker (the tests grade every one), so a sheet can never teach a wrong derivative."""
+r"""Cheat sheets as data. An `Identity` states a derivative and carries the problem that proves
+it with the checker (the tests grade every one), so a sheet can never teach a wrong derivative.
+
+Every formula is written twice, by hand and side by side: `formula` as plain text (terminal,
+Markdown, SVG) and `latex` for the typeset HTML sheet. At the top level of `latex`, `\text{...}`
+is prose and `\quad` separates formulas, so the HTML can wrap a long row between them."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from backprop_coach.grading.problem import Problem
 class Identity:
     label: str
     formula: str  # as the learner reads it: δᴸ = ∇ₐL ⊙ σ'(zᴸ)
+    latex: str  # the same, typeset: \delta^{L} = \nabla_a L \odot \sigma'(z^{L})
     problem: Problem  # the setting in the checker's language
     claim: str  # the formula in the expression language, graded against d(loss)/d(wrt)
 
@@ -20,6 +25,7 @@ class Identity:
 class Definition:
     label: str
     formula: str
+    latex: str  # the formula typeset; prose in \text{...}, separate formulas split by \quad
 
 
 @dataclass(frozen=True)
