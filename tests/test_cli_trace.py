@@ -147,6 +147,8 @@ def test_batch_bias_gradients_are_one_number_per_unit(runner: CliRunner, tmp_pat
         json.dumps({**MAZUR, "x": [[0.05, 0.1], [0.2, -0.3]], "y": [[0.01, 0.99], [0.5, 0.5]]})
     )
     data = json.loads(runner.invoke(app, ["trace", "--net", str(path), "--json"]).output)
+    shown = " ".join(runner.invoke(app, ["trace", "--net", str(path)]).output.split())
+    assert "one example a row in the file, shown one column per example" in shown
     db2 = data["layers"][1]["db"]
     assert len(db2) == 2 and all(isinstance(v, float) for v in db2)
     assert (

@@ -51,7 +51,11 @@ def render_header(trace: Trace) -> RenderableType:
     sizes = "-".join(map(str, net.sizes))
     acts = ", ".join(layer.activation for layer in net.layers)
     examples = net.x.shape[1]
-    batch = f" · batch of {examples}" if net.batched else ""
+    batch = (
+        f" · batch of {examples}, one example a row in the file, shown one column per example"
+        if net.batched
+        else ""
+    )
     biases = "" if net.update_biases else " · biases frozen"
     return Text.assemble(
         ("network ", "dim"),
