@@ -7,7 +7,7 @@ import json
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console, RenderableType
 
@@ -39,7 +39,7 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """Print a user error to stderr and exit with `code` (never a traceback)."""
     import typer
     from rich.markup import escape
@@ -66,4 +66,3 @@ def read_text(path: Path) -> str:
         fail(f"cannot read {path}: it is not UTF-8 text")
     except OSError as err:
         fail(f"cannot read {path}: {(err.strerror or str(err)).lower()}")
-    raise AssertionError("unreachable")  # fail() always exits

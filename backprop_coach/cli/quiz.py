@@ -260,7 +260,7 @@ def _reader(session: Any) -> Callable[[], str]:
         history: Any = FileHistory(str(home() / "history"))
     except OSError:
         history = None
-    prompt = PromptSession(history=history)
+    prompt: Any = PromptSession(history=history)
 
     def toolbar() -> Any:
         if session.limit is None or session.current is None:

@@ -389,8 +389,8 @@ class _Builder(Generic[V]):
     def build(self, node: Node) -> V:
         alg, scope, log = self.alg, self.scope, self.log
         match node:
-            case Num(_, value):
-                return alg.number(value)
+            case Num(_, number):
+                return alg.number(number)
             case Name():
                 if scope.resolve(node.id) is None and node.id in CONSTANTS:
                     return alg.constant(CONSTANTS[node.id])
@@ -410,10 +410,10 @@ class _Builder(Generic[V]):
                 return alg.transpose(self.build(operand))
             case Call():
                 return self.call(node, [self.build(a) for a in _value_args(node)])
-            case BinOp("^", Name() as base, Num()) if (key := scope.layer_index(node)):
+            case BinOp("^", Name() as indexed, Num()) if (key := scope.layer_index(node)):
                 log.readings[id(node)] = f"={key}"
                 log.notes.append(
-                    f"{to_text(node)} is read as {key}, the layer's quantity ({base.id} alone is "
+                    f"{to_text(node)} is read as {key}, the layer's quantity ({indexed.id} alone is "
                     "no name here)"
                 )
                 return scope.values[key]

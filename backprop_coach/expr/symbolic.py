@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeAlias
 
 import sympy as sp
 from sympy.core.logic import fuzzy_and
@@ -20,7 +20,8 @@ from backprop_coach.expr.algebra import LEAKY_SLOPE as _LEAKY_FRACTION
 from backprop_coach.expr.algebra import BuildLog, Scope, Shape
 from backprop_coach.expr.tree import Node
 
-Value = sp.Expr | sp.ImmutableMatrix
+# a scalar or a matrix of SymPy (untyped: Any to mypy)
+Value: TypeAlias = "sp.Expr | sp.ImmutableMatrix"
 
 
 def _no_physical_units() -> None:

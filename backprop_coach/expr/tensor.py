@@ -209,6 +209,15 @@ class Numbers:
     same graph, with the same rules, can be re-evaluated where float rounding hides the answer.
     Arithmetic, matmul, sums, comparisons and np.where work on both."""
 
+    exp: Callable[..., Array]
+    log: Callable[..., Array]
+    tanh: Callable[..., Array]
+    sqrt: Callable[..., Array]
+    cosh: Callable[..., Array]
+    sinh: Callable[..., Array]
+    sign: Callable[..., Array]
+    erf: Callable[..., Array]
+
     def __init__(self, name: str, lift: Callable[[Callable[..., object]], Callable[..., Array]]):
         import mpmath
 

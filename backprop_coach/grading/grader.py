@@ -167,7 +167,7 @@ def grade(
                     slack, proved = noisy, True
                     claim_v = truth_v  # proved equal: its float overflow is no difference
                 else:
-                    unclear = ~agree(claim_v, truth_v, slack).all(axis=(1, 2))
+                    unclear = np.asarray(~agree(claim_v, truth_v, slack).all(axis=(1, 2)))
                     exact = _exact_agreement(
                         setting, target, claim, points, unclear, claim_v, truth_v
                     )
@@ -201,9 +201,9 @@ def grade(
                     read_as,
                 )
             if exact.disagree is not None:
-                p, mine, truth = exact.disagree
+                p, mine, exact_truth = exact.disagree
                 claim_v, truth_v = claim_v.copy(), truth_v.copy()
-                claim_v[p], truth_v[p] = mine, truth  # the exact values where they differ
+                claim_v[p], truth_v[p] = mine, exact_truth  # the exact values where they differ
                 finding = _counterexample(setting, claim_v, truth_v, points, None)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
@@ -607,7 +607,7 @@ def _prove(setting: Setting, claim: Node) -> str:
     truth = symbolic.truth
     if value == 0 and isinstance(truth, sp.MatrixBase):  # a plain 0 is the zero of any shape
         value = sp.ImmutableMatrix.zeros(*truth.shape)
-    diff = symbolic.expand_wrt(value - truth)  # type: ignore[operator]
+    diff = symbolic.expand_wrt(value - truth)
     if symbolic.sums_to_one:  # a target that sums to one: p − y is exact there
         diff = diff.xreplace(symbolic.sums_to_one)
     entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]

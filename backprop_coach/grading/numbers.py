@@ -46,7 +46,8 @@ def _shape(value: Numbers) -> tuple[int, ...] | None:
     inner = {_shape(item) for item in value}
     if len(inner) > 1 or None in inner:
         return None
-    return (len(value), *(inner.pop() if inner else ()))
+    rest = inner.pop() if inner else ()
+    return None if rest is None else (len(value), *rest)
 
 
 def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
@@ -70,6 +71,7 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
                 False,
                 f"{name} has shape {expected.shape}; give a list, or index one entry like {name}[0]",
             )
+        assert isinstance(claim.value, GivenNumber)  # not a list: _flatten said so
         numbers = [claim.value]
     else:
         given_shape = _shape(claim.value)
@@ -80,7 +82,7 @@ def check_numbers(trace: Trace, claim: QuantityClaim) -> NumberResult:
         numbers = flat
     truths = expected.reshape(-1)
     judged = [
-        judge(number, float(t), name)  # type: ignore[arg-type]
+        judge(number, float(t), name)
         for number, t in zip(numbers, truths, strict=True)
     ]
     wrong = [i for i, j in enumerate(judged) if not j.correct]

@@ -37,7 +37,7 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     exact, truth_expr, truth = {}, None, None
     if symbolic is not None:
         exact = _exact_point(symbolic, point)
-        truth_expr = symbolic.truth.xreplace(exact)  # type: ignore[union-attr]
+        truth_expr = symbolic.truth.xreplace(exact)
         truth = exact_fraction(truth_expr)
     noise = Fraction(0)  # an exact truth has no float error
     if truth is None:  # SymPy cannot evaluate it: numpy, with the float noise of its terms
@@ -94,7 +94,7 @@ def _exact_point(setting: SymbolicSetting, point: dict[str, Fraction]) -> dict[s
     }
     world = setting.world
     if world.wrt_definition is not None:
-        exact[world.wrt_value] = world.wrt_definition.xreplace(exact)  # type: ignore[union-attr]
+        exact[world.wrt_value] = world.wrt_definition.xreplace(exact)
     return exact
 
 

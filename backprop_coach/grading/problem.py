@@ -97,10 +97,12 @@ def check_calls(trees: list[Node], known: Collection[str]) -> None:
     lookalike letter (Cyrillic а) is refused, since the answer's Latin a would never match it."""
     for tree in trees:
         for node in walk(tree):
-            odd = lookalikes(node.id) if isinstance(node, Name) else None
+            if not isinstance(node, Name):
+                continue
+            odd = lookalikes(node.id)
             if odd is not None:
                 raise NameError_(odd, node.col)
-            if isinstance(node, Name) and node.called and node.id not in known:
+            if node.called and node.id not in known:
                 err = unknown_function(node.id, node.col)
                 err.message += (
                     f"; for a product write {node.id}*(...), or declare {node.id} with "

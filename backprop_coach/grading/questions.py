@@ -72,7 +72,7 @@ def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:
     worked = trace(network_for(spec, seed), check_gradients=False)
     claim = parse_quantity_claim(f"{spec.ask}=0")
     value = select(value_of(worked, claim.base, claim.layer), claim.index)
-    return worked, float(value), formula(worked, claim.base, claim.layer)  # type: ignore[arg-type]
+    return worked, float(value), formula(worked, claim.base, claim.layer)
 
 
 def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:

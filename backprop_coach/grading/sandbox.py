@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 RECURSION_LIMIT = 20_000
 MEMORY_HEADROOM = 2 << 30  # bytes of address space a worker may add to what the parent had
@@ -243,8 +243,8 @@ class Pool:
                 continue
             now = time.monotonic()
             soonest = min(deadline for _, _, deadline in busy.values())
-            for conn in wait(list(busy), timeout=max(0.0, soonest - now)):
-                index, box, _ = busy.pop(conn)  # type: ignore[index]
+            for ready in wait(list(busy), timeout=max(0.0, soonest - now)):
+                index, box, _ = busy.pop(cast(Connection, ready))
                 try:
                     done[index] = ("ok", box.receive())
                 except SandboxCrash as err:

@@ -83,11 +83,11 @@ def sheet_markdown(sheet: Sheet) -> str:
                 formula = e.formula.replace("|", r"\|")
                 lines.append(f"| {e.label} | {formula}{mark} |")
             lines.append("")
-        for e in section.entries:
-            if isinstance(e, Note):
-                lines.append(f"- {e.text}")
-            elif isinstance(e, Code):
-                lines += [f"{e.title}:", "", "```python", e.code, "```"]
+        for entry in section.entries:
+            if isinstance(entry, Note):
+                lines.append(f"- {entry.text}")
+            elif isinstance(entry, Code):
+                lines += [f"{entry.title}:", "", "```python", entry.code, "```"]
         lines.append("")
     if sheet.identities:
         lines += ["✓ proved by backprop-coach's checker.", ""]
