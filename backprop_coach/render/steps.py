@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_coach.grading.steps import StepsReport
+from backprop_coach.untrusted import printable
 
 MAX_SHOWN = 120  # characters of a line shown in the table
 
@@ -14,7 +15,7 @@ MAX_SHOWN = 120  # characters of a line shown in the table
 def shown(text: str) -> Text:
     """A line from the learner's file as plain text: never markup, no control characters (an
     escape sequence, a right-to-left override is shown as its code), at most MAX_SHOWN long."""
-    visible = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[: MAX_SHOWN + 1])
+    visible = printable(text[: MAX_SHOWN + 1], visible=True)
     return Text(visible if len(text) <= MAX_SHOWN else visible[:MAX_SHOWN] + "…")
 
 
