@@ -50,6 +50,14 @@ stats.register(app)
 cheatsheet.register(app)
 
 
+def _stdout_failed(err: OSError) -> bool:
+    """Whether `err` is an output that refused a write: standard output on a full disk, a
+    closed pipe, `> /dev/full` (every file the commands write themselves reports its own)."""
+    import errno
+
+    return err.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EDQUOT, errno.EFBIG)
+
+
 def main() -> None:
     """The console entry point: a bug never shows a bare traceback unless asked for."""
     import os
@@ -63,6 +71,12 @@ def main() -> None:
         sys.exit(done.exit_code)
     try:
         app(args=args, prog_name="backprop-coach")
+    except OSError as err:
+        if os.environ.get("BACKPROP_COACH_DEBUG") or not _stdout_failed(err):
+            raise
+        from backprop_coach.cli.output import output_failed
+
+        output_failed(err)
     except Exception as err:
         if os.environ.get("BACKPROP_COACH_DEBUG"):
             raise
