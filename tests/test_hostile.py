@@ -7,6 +7,7 @@ a hang; nothing here is timed)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from backprop_coach.untrusted import FileRefused, excerpt, printable, read_text_file
 
@@ -489,3 +491,61 @@ def test_trace_help_states_the_limits() -> None:
     out = " ".join(cli("trace", "--help").stdout.decode().split())
     assert "at most 10 layers, 64 units per layer, 50,000 weights and biases" in out
     assert "random sample of 1,000" in out
+
+
+def test_steps_out_of_time_report_the_lines_checked_so_far() -> None:
+    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.grading.steps import check_steps
+    from backprop_coach.render.steps import render_steps
+
+    problem = problem_from_specs("(a - y)^2/2", "w", ["z = w*x + b", "a = sigmoid(z)"], [], [])
+    text = "dL/dw = (a - y)*a*(1 - a)*x\n= (a - y)*x\n= x*(a - y)*a*(1 - a)\n"
+    full = check_steps(problem, text)
+    assert [s.correct for s in full.steps] == [True, False, True] and not full.not_checked
+    spent = check_steps(problem, text, budget=0.0)  # spent once the first step is done
+    assert [s.correct for s in spent.steps] == [True]
+    assert spent.not_checked == 2 and spent.exit_code == 2
+    assert spent.to_json()["not_checked"] == 2
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    console.print(render_steps(spent))
+    out = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
+    assert "time budget ran out: steps 1 to 1 checked, the other 2 not" in out
+    assert "every step checked is correct" in out
+
+
+@pytest.mark.parametrize("sizes", [[2, 1], [2, 2, 1], [3, 4, 2], [1, 4, 4, 3]])
+def test_quantity_shapes_known_at_load_are_the_engines(sizes: list[int]) -> None:
+    """bank.load checks an asked quantity against these shapes without numpy; the oracle is
+    the engine's own arrays for a drawn network."""
+    import numpy as np
+
+    from backprop_coach.engine.backprop import trace
+    from backprop_coach.engine.names import quantity_shape
+    from backprop_coach.engine.network import random_network
+    from backprop_coach.engine.quantities import value_of
+
+    worked = trace(random_network(sizes, "sigmoid", "mse", 1), check_gradients=False)
+    assert quantity_shape("loss", None, sizes) == np.shape(worked.loss)
+    for layer in range(1, len(sizes)):
+        for base in ("z", "a", "delta", "dW", "db", "W", "b"):
+            assert quantity_shape(base, layer, sizes) == np.shape(value_of(worked, base, layer))
+    with pytest.raises(ValueError, match="does not exist"):
+        quantity_shape("delta", len(sizes), sizes)
+
+
+def test_a_sampled_gradient_check_still_catches_a_wrong_gradient() -> None:
+    from backprop_coach.engine.backprop import gradient_check, trace
+    from backprop_coach.engine.network import random_network
+
+    net = random_network([8, 8, 8, 4], "tanh", "mse", 5)
+    worked = trace(net, check_gradients=False)
+    total = sum(layer.W.size + layer.b.size for layer in net.layers)  # 8*9 + 8*9 + 4*9 = 180
+    error, checked = gradient_check(net, worked.layers)
+    assert checked == total == 180 and error < 1e-7
+    error, checked = gradient_check(net, worked.layers, budget=50)
+    assert checked == 50 and error < 1e-7
+    for lt in worked.layers:  # a factor 1.01 on every analytic gradient
+        lt.dW *= 1.01
+        lt.db *= 1.01
+    error, checked = gradient_check(net, worked.layers, budget=50)
+    assert checked == 50 and error > 5e-3

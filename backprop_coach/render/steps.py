@@ -44,7 +44,8 @@ def render_steps(report: StepsReport) -> RenderableType:
             style="bold yellow",
         )
     elif first is None and not invalid:
-        summary = Text("every step is correct", style="bold green")
+        checked = "every step checked" if report.not_checked else "every step"
+        summary = Text(f"{checked} is correct", style="bold green")
     else:
         parts = []
         if first is not None:
@@ -67,4 +68,14 @@ def render_steps(report: StepsReport) -> RenderableType:
                 f"could not read step{plural} {', '.join(map(str, invalid))} (see the feedback)"
             )
         summary = Text("; ".join(parts), style="bold red" if first is not None else "bold yellow")
+    if report.not_checked:
+        checked = len(report.steps)
+        summary = Text.assemble(
+            Text(
+                f"time budget ran out: steps 1 to {checked} checked, the other "
+                f"{report.not_checked} not (--timeout raises the budget)\n",
+                style="bold yellow",
+            ),
+            summary,
+        )
     return Group(table, summary)
