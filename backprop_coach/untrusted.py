@@ -45,6 +45,12 @@ def excerpt(text: object, limit: int = EXCERPT) -> str:
     return f"{shown[:half]}…{shown[-half:]}"
 
 
+def quoted(text: object) -> str:
+    """A value from the learner's input quoted in a message as Python writes it (a control
+    character shows as its code), at most about EXCERPT characters."""
+    return excerpt(repr(text))
+
+
 def path_text(path: object) -> str:
     """A path as a message names it: printable, at most PATH_EXCERPT characters."""
     return excerpt(path, PATH_EXCERPT)

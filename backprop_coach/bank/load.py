@@ -32,7 +32,14 @@ from backprop_coach.expr.parse import parse, parse_quantity_claim
 from backprop_coach.expr.tree import names
 from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.verdict import DIAGNOSES
-from backprop_coach.untrusted import FileRefused, excerpt, os_reason, path_text, read_text_file
+from backprop_coach.untrusted import (
+    FileRefused,
+    excerpt,
+    os_reason,
+    path_text,
+    quoted,
+    read_text_file,
+)
 
 ENV_BANK = "BACKPROP_COACH_BANK"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -136,7 +143,9 @@ def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) ->
             if question.id in owner:
                 bank.problems.append(
                     BankError(
-                        path, "id", f"duplicate id {question.id!r} (also in {owner[question.id]})"
+                        path,
+                        "id",
+                        f"duplicate id {question.id!r} (also in {path_text(owner[question.id])})",
                     )
                 )
                 continue
@@ -211,21 +220,21 @@ def parse_question(data: dict[str, Any], path: Path) -> Question:
     f = _Fields(data, path)
     version = data.get("format_version")
     if version != FORMAT_VERSION:
-        raise f.fail("format_version", f"expected {FORMAT_VERSION}, got {version!r}")
+        raise f.fail("format_version", f"expected {FORMAT_VERSION}, got {quoted(version)}")
     qid = f.text("id")
     if not ID_PATTERN.fullmatch(qid):
-        raise f.fail("id", f"{qid!r} is not kebab-case (lowercase letters, digits and -)")
+        raise f.fail("id", f"{quoted(qid)} is not kebab-case (lowercase letters, digits and -)")
     if path.stem != qid:
-        raise f.fail("id", f"{qid!r} must equal the file name ({path.stem!r})")
+        raise f.fail("id", f"{quoted(qid)} must equal the file name ({quoted(path.stem)})")
     kind = f.text("kind")
     if kind not in KINDS:
-        raise f.fail("kind", f"unknown {kind!r}; known: {', '.join(KINDS)}")
+        raise f.fail("kind", f"unknown {quoted(kind)}; known: {', '.join(KINDS)}")
     unknown = set(data) - COMMON - BY_KIND[kind]
     if unknown:
         raise f.fail(", ".join(sorted(unknown)), f"unknown field(s) for a {kind} question")
     topic = f.text("topic")
     if not ID_PATTERN.fullmatch(topic):
-        raise f.fail("topic", f"{topic!r} is not kebab-case")
+        raise f.fail("topic", f"{quoted(topic)} is not kebab-case")
     common = {
         "id": qid,
         "topic": topic,
@@ -291,7 +300,7 @@ def _derivation(f: _Fields) -> dict[str, Any]:
         if item["diagnosis"] not in DIAGNOSES:
             raise f.fail(
                 f"{where}.diagnosis",
-                f"unknown {item['diagnosis']!r}; known: {', '.join(DIAGNOSES)}",
+                f"unknown {quoted(item['diagnosis'])}; known: {', '.join(DIAGNOSES)}",
             )
         wrong.append(
             WrongAnswer(item["answer"].strip(), item["diagnosis"], item["feedback"].strip())
@@ -314,7 +323,7 @@ def _forbid(f: _Fields) -> tuple[str, ...]:
         if func is None or (prime and func not in DIFFERENTIABLE):
             raise f.fail(
                 f"forbid[{i}]",
-                f"{text!r} is not a function{' with a prime' if prime else ''}; known: "
+                f"{quoted(text)} is not a function{' with a prime' if prime else ''}; known: "
                 f"{', '.join(sorted(DIFFERENTIABLE))} (with '), or any function name",
             )
         forbidden.append(func + ("'" if prime else ""))
@@ -338,7 +347,7 @@ def _syntax(f: _Fields, problem: Problem) -> None:
     if problem.wrt not in used:
         raise f.fail(
             "wrt",
-            f"{problem.wrt!r} is not a name in the loss or a let (names: {', '.join(sorted(used))})",
+            f"{quoted(problem.wrt)} is not a name in the loss or a let (names: {', '.join(sorted(used))})",
         )
 
 
@@ -350,7 +359,7 @@ def _ask(f: _Fields, ask: str, sizes: list[int]) -> None:
     except ExprError:
         raise f.fail(
             "network.ask",
-            f"{excerpt(ask)!r} is not a quantity: expected one such as delta1[0], W2_new[1][0] or "
+            f"{quoted(ask)} is not a quantity: expected one such as delta1[0], W2_new[1][0] or "
             "loss (names: loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new; L counts from 1)",
         ) from None
     try:

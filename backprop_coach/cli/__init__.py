@@ -80,8 +80,10 @@ def main() -> None:
     except Exception as err:
         if os.environ.get("BACKPROP_COACH_DEBUG"):
             raise
+        from backprop_coach.untrusted import printable
+
         sys.stderr.write(
-            f"backprop-coach: internal error: {type(err).__name__}: {err}\n"
+            f"backprop-coach: internal error: {type(err).__name__}: {printable(str(err))}\n"
             "This is a bug; please report it. Run with BACKPROP_COACH_DEBUG=1 to see the traceback.\n"
         )
         sys.exit(70)
