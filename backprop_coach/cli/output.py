@@ -9,7 +9,7 @@ import json
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
 from rich.segment import Segment
@@ -104,7 +104,7 @@ def read_text(path: Path, limit: int = MAX_INPUT_BYTES) -> str:
     raise AssertionError("unreachable")  # fail() always exits
 
 
-def output_failed(err: OSError) -> None:
+def output_failed(err: OSError) -> NoReturn:
     """Standard output could not be written (a full disk, `> /dev/full`, a closed pipe): say so
     on stderr and exit 2, with stdout pointed at /dev/null so that the flush at exit does not
     fail a second time."""
