@@ -323,7 +323,7 @@ CASES: dict[str, Case] = {
                 )
             ),
         ],
-        "network.layers",
+        "many.toml: network.layers",
         2,
     ),
     "softmax not last in a numeric question": (
@@ -338,7 +338,7 @@ CASES: dict[str, Case] = {
                 )
             ),
         ],
-        "network.activations",
+        "soft.toml: network.activations",
         2,
     ),
     'ask = "delta9[0]"': (
@@ -349,7 +349,7 @@ CASES: dict[str, Case] = {
             "--bank",
             str(_numeric(t, "nine", ask='"delta9[0]"')),
         ],
-        "network.ask",
+        "nine.toml: network.ask",
         2,
     ),
     'ask = "delta1" (not one number)': (
@@ -362,7 +362,7 @@ CASES: dict[str, Case] = {
             "--bank",
             str(_numeric(t, "vec", ask='"delta1"')),
         ],
-        "network.ask",
+        "vec.toml: network.ask",
         2,
     ),
     '"activation": {} in a net file': (
