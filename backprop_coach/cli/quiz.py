@@ -256,8 +256,9 @@ def _reader(session: Any) -> Callable[[], str]:
 
     from backprop_coach.paths import home
 
-    try:
-        history: Any = FileHistory(str(home() / "history"))
+    path = home() / "history"
+    try:  # only a regular file: a FIFO or a device there would block the history's reader
+        history: Any = FileHistory(str(path)) if not path.exists() or path.is_file() else None
     except OSError:
         history = None
     prompt = PromptSession(history=history)
