@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,13 +20,26 @@ from backprop_coach.bank.model import (
     Step,
     WrongAnswer,
 )
-from backprop_coach.engine.names import ACTIVATION_NAMES, LOSS_NAMES
+from backprop_coach.engine.names import (
+    ACTIVATION_NAMES,
+    LOSS_NAMES,
+    MAX_LAYERS,
+    quantity_shape,
+)
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE, canonical_function
-from backprop_coach.expr.parse import parse
+from backprop_coach.expr.parse import parse, parse_quantity_claim
 from backprop_coach.expr.tree import names
 from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.verdict import DIAGNOSES
+from backprop_coach.untrusted import (
+    FileRefused,
+    excerpt,
+    os_reason,
+    path_text,
+    quoted,
+    read_text_file,
+)
 
 ENV_BANK = "BACKPROP_COACH_BANK"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -43,7 +57,7 @@ class BankError(Exception):
     """A problem with one question file, naming the file and field."""
 
     def __init__(self, path: Path, field_name: str | None, message: str) -> None:
-        where = f"{path}" + (f": {field_name}" if field_name else "")
+        where = path_text(path) + (f": {field_name}" if field_name else "")
         super().__init__(f"{where}: {message}")
         self.path = path
         self.field = field_name
@@ -99,9 +113,15 @@ def bank_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
     dirs += list(extra)
     seen: list[Path] = []
+    resolved: list[Path] = []
     for d in dirs:
-        if d.resolve() not in [s.resolve() for s in seen]:
+        try:
+            real = d.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: load_bank says so
+            real = d
+        if real not in resolved:
             seen.append(d)
+            resolved.append(real)
     return seen
 
 
@@ -109,10 +129,12 @@ def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) ->
     bank = Bank()
     owner: dict[str, Path] = {}
     for directory in dirs if dirs is not None else bank_dirs(extra):
-        if not directory.is_dir():
-            bank.problems.append(BankError(directory, None, "not a directory"))
+        try:
+            paths = _question_files(directory)
+        except BankError as err:
+            bank.problems.append(err)
             continue
-        for path in sorted(directory.rglob("*.toml")):
+        for path in paths:
             try:
                 question = load_question(path)
             except BankError as err:
@@ -121,7 +143,9 @@ def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) ->
             if question.id in owner:
                 bank.problems.append(
                     BankError(
-                        path, "id", f"duplicate id {question.id!r} (also in {owner[question.id]})"
+                        path,
+                        "id",
+                        f"duplicate id {question.id!r} (also in {path_text(owner[question.id])})",
                     )
                 )
                 continue
@@ -130,19 +154,31 @@ def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) ->
     return bank
 
 
-def load_question(path: Path) -> Question:
+def _question_files(directory: Path) -> list[Path]:
+    """The *.toml files under a bank directory, sorted. Raises BankError when the directory
+    cannot be listed (not a directory, a symlink loop, a path too long, no permission)."""
     try:
-        raw = path.read_bytes()
+        if not stat.S_ISDIR(directory.stat().st_mode):
+            raise BankError(directory, None, "not a directory")
+        return sorted(directory.rglob("*.toml"))
     except OSError as err:
-        raise BankError(path, None, f"cannot read: {err.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise BankError(path, None, f"file too large ({len(raw):,} bytes)")
+        raise BankError(directory, None, f"cannot read: {os_reason(err)}") from None
+
+
+def load_question(path: Path) -> Question:
+    """One question file. Raises BankError naming the file (and the field) when it cannot be
+    read (only a regular file of at most MAX_FILE_BYTES is: a FIFO named *.toml is refused,
+    never waited on), is not UTF-8 TOML, is nested too deeply or breaks the schema."""
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BankError(path, None, "not UTF-8 text") from None
+        text = read_text_file(path, MAX_FILE_BYTES)
+    except FileRefused as err:
+        raise BankError(path, None, err.reason) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BankError(path, None, f"not valid TOML: {err}") from None
+    except RecursionError:
+        raise BankError(path, None, "not valid TOML: nested too deeply") from None
     return parse_question(data, path)
 
 
@@ -184,21 +220,21 @@ def parse_question(data: dict[str, Any], path: Path) -> Question:
     f = _Fields(data, path)
     version = data.get("format_version")
     if version != FORMAT_VERSION:
-        raise f.fail("format_version", f"expected {FORMAT_VERSION}, got {version!r}")
+        raise f.fail("format_version", f"expected {FORMAT_VERSION}, got {quoted(version)}")
     qid = f.text("id")
     if not ID_PATTERN.fullmatch(qid):
-        raise f.fail("id", f"{qid!r} is not kebab-case (lowercase letters, digits and -)")
+        raise f.fail("id", f"{quoted(qid)} is not kebab-case (lowercase letters, digits and -)")
     if path.stem != qid:
-        raise f.fail("id", f"{qid!r} must equal the file name ({path.stem!r})")
+        raise f.fail("id", f"{quoted(qid)} must equal the file name ({quoted(path.stem)})")
     kind = f.text("kind")
     if kind not in KINDS:
-        raise f.fail("kind", f"unknown {kind!r}; known: {', '.join(KINDS)}")
+        raise f.fail("kind", f"unknown {quoted(kind)}; known: {', '.join(KINDS)}")
     unknown = set(data) - COMMON - BY_KIND[kind]
     if unknown:
         raise f.fail(", ".join(sorted(unknown)), f"unknown field(s) for a {kind} question")
     topic = f.text("topic")
     if not ID_PATTERN.fullmatch(topic):
-        raise f.fail("topic", f"{topic!r} is not kebab-case")
+        raise f.fail("topic", f"{quoted(topic)} is not kebab-case")
     common = {
         "id": qid,
         "topic": topic,
@@ -264,7 +300,7 @@ def _derivation(f: _Fields) -> dict[str, Any]:
         if item["diagnosis"] not in DIAGNOSES:
             raise f.fail(
                 f"{where}.diagnosis",
-                f"unknown {item['diagnosis']!r}; known: {', '.join(DIAGNOSES)}",
+                f"unknown {quoted(item['diagnosis'])}; known: {', '.join(DIAGNOSES)}",
             )
         wrong.append(
             WrongAnswer(item["answer"].strip(), item["diagnosis"], item["feedback"].strip())
@@ -287,7 +323,7 @@ def _forbid(f: _Fields) -> tuple[str, ...]:
         if func is None or (prime and func not in DIFFERENTIABLE):
             raise f.fail(
                 f"forbid[{i}]",
-                f"{text!r} is not a function{' with a prime' if prime else ''}; known: "
+                f"{quoted(text)} is not a function{' with a prime' if prime else ''}; known: "
                 f"{', '.join(sorted(DIFFERENTIABLE))} (with '), or any function name",
             )
         forbidden.append(func + ("'" if prime else ""))
@@ -311,8 +347,34 @@ def _syntax(f: _Fields, problem: Problem) -> None:
     if problem.wrt not in used:
         raise f.fail(
             "wrt",
-            f"{problem.wrt!r} is not a name in the loss or a let (names: {', '.join(sorted(used))})",
+            f"{quoted(problem.wrt)} is not a name in the loss or a let (names: {', '.join(sorted(used))})",
         )
+
+
+def _ask(f: _Fields, ask: str, sizes: list[int]) -> None:
+    """The asked quantity is one number that every variant of these sizes has, so the quiz can
+    always ask it: a layer the network has, one index per dimension, each in range."""
+    try:
+        claim = parse_quantity_claim(f"{ask}=0")
+    except ExprError:
+        raise f.fail(
+            "network.ask",
+            f"{quoted(ask)} is not a quantity: expected one such as delta1[0], W2_new[1][0] or "
+            "loss (names: loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new; L counts from 1)",
+        ) from None
+    try:
+        shape = quantity_shape(claim.base, claim.layer, sizes)
+    except ValueError as err:
+        raise f.fail("network.ask", str(err)) from None
+    if len(claim.index) != len(shape):
+        raise f.fail(
+            "network.ask",
+            f"{excerpt(ask)} must name one number: give {len(shape)} index(es) "
+            f"({'x'.join(map(str, shape)) or 'none'})",
+        )
+    for i, size in zip(claim.index, shape, strict=True):
+        if not 0 <= i < size:
+            raise f.fail("network.ask", f"index {i} is out of range for size {size}")
 
 
 def _numeric(f: _Fields) -> NumericSpec:
@@ -337,6 +399,8 @@ def _numeric(f: _Fields) -> NumericSpec:
         raise f.fail(
             "network.layers", "expected sizes such as [2, 2, 1], each 1 to 4 (computable by hand)"
         )
+    if len(sizes) - 1 > MAX_LAYERS:
+        raise f.fail("network.layers", f"at most {MAX_LAYERS} layers ({MAX_LAYERS + 1} sizes)")
     acts = net.get("activations")
     if isinstance(acts, str):
         acts = [acts] * (len(sizes) - 1)
@@ -346,12 +410,15 @@ def _numeric(f: _Fields) -> NumericSpec:
         or any(a not in ACTIVATION_NAMES for a in acts)
     ):
         raise f.fail("network.activations", f"one per layer, from {', '.join(ACTIVATION_NAMES)}")
+    if "softmax" in acts[:-1]:
+        raise f.fail("network.activations", "softmax is allowed on the last layer only")
     loss = net.get("loss")
-    if loss not in LOSS_NAMES:
+    if not isinstance(loss, str) or loss not in LOSS_NAMES:
         raise f.fail("network.loss", f"expected one of {', '.join(LOSS_NAMES)}")
     ask = net.get("ask")
     if not isinstance(ask, str) or not ask.strip():
         raise f.fail("network.ask", "expected a quantity such as delta1[0], W2_new[1][0] or loss")
+    _ask(f, ask.strip(), sizes)
     lr = net.get("lr", 0.5)
     figures = net.get("figures", 3)
     decimals = net.get("decimals", 2)

@@ -50,6 +50,14 @@ stats.register(app)
 cheatsheet.register(app)
 
 
+def _stdout_failed(err: OSError) -> bool:
+    """Whether `err` is an output that refused a write: standard output on a full disk, a
+    closed pipe, `> /dev/full` (every file the commands write themselves reports its own)."""
+    import errno
+
+    return err.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EDQUOT, errno.EFBIG)
+
+
 def main() -> None:
     """The console entry point: a bug never shows a bare traceback unless asked for."""
     import os
@@ -63,11 +71,19 @@ def main() -> None:
         sys.exit(done.exit_code)
     try:
         app(args=args, prog_name="backprop-coach")
+    except OSError as err:
+        if os.environ.get("BACKPROP_COACH_DEBUG") or not _stdout_failed(err):
+            raise
+        from backprop_coach.cli.output import output_failed
+
+        output_failed(err)
     except Exception as err:
         if os.environ.get("BACKPROP_COACH_DEBUG"):
             raise
+        from backprop_coach.untrusted import printable
+
         sys.stderr.write(
-            f"backprop-coach: internal error: {type(err).__name__}: {err}\n"
+            f"backprop-coach: internal error: {type(err).__name__}: {printable(str(err))}\n"
             "This is a bug; please report it. Run with BACKPROP_COACH_DEBUG=1 to see the traceback.\n"
         )
         sys.exit(70)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from backprop_coach.cli.output import console, emit_json, fail, finite_seconds, show
+from backprop_coach.untrusted import excerpt
 
 BankOption = Annotated[
     list[Path] | None,
@@ -26,12 +27,16 @@ def register(app: typer.Typer) -> None:
 
 def load(extra: list[Path] | None, quiet: bool = False) -> Any:
     """The bank from the shipped questions, the learner's own, BACKPROP_COACH_BANK and --bank.
-    Skipped files are reported on stderr; the rest still loads."""
+    Skipped files are reported on stderr; the rest still loads. A --bank directory that cannot
+    be read at all (not a directory, a symlink loop, a path too long) is an error (exit 2)."""
     from backprop_coach.bank.load import load_bank
     from backprop_coach.cli.output import error_console
     from backprop_coach.render.question import render_problems
 
     bank = load_bank(extra or [])
+    for problem in bank.problems:
+        if problem.path in (extra or []):
+            fail(f"--bank {problem}")
     if bank.problems and not quiet:
         error_console().print(render_problems(bank.problems))
     return bank
@@ -89,7 +94,10 @@ def find(loaded: Any, question_id: str) -> Any:
 
         close = difflib.get_close_matches(question_id, [q.id for q in loaded.questions], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see backprop-coach bank list"
-        fail(f"no question {question_id!r}{hint}")
+        skipped = [p for p in loaded.problems if p.path.stem == question_id]
+        if skipped:  # its file is there but was refused: say why
+            hint = f"; its file was skipped: {skipped[0]}"
+        fail(f"no question {excerpt(question_id)!r}{hint}")
     return question
 
 

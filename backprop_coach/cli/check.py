@@ -331,7 +331,8 @@ def _steps(
             return
         wrt_given = wrt is not None
     with Sandbox() as box:
-        args = (problem, text, wrt_given, input_format)
+        # the steps get 3 x --timeout (then the ones checked are reported), the sandbox 4 x
+        args = (problem, text, wrt_given, input_format, timeout * 3)
         report = run(
             box, check_steps, args, timeout * 4, lambda m: StepsReport(problem.wrt, [], error=m)
         )

@@ -1,5 +1,7 @@
 """The one place that prints. Rich decides colour from the terminal and honours NO_COLOR; when
-stdout is not a terminal it prints plain text."""
+stdout is not a terminal it prints plain text. Whatever a Console here prints passes through
+`untrusted.printable` first, so no text from a file or from input reaches the terminal as an
+escape sequence."""
 
 from __future__ import annotations
 
@@ -9,22 +11,53 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
+from rich.segment import Segment
+
+from backprop_coach.untrusted import UNSAFE, FileRefused, printable, read_text_file
+
+MAX_INPUT_BYTES = 10_000_000  # a --batch, --steps or net file; a 10 MB JSONL is 20k+ cases
+
+
+class _Printable:
+    """A renderable whose text is made printable after Rich has laid it out (Rich's own
+    control segments, such as cursor moves of a progress bar, pass untouched)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            if segment.control:
+                yield segment
+            else:
+                yield Segment(printable(segment.text), segment.style)
+
+
+class _Clean(RenderHook):
+    def process_renderables(self, renderables: list[Any]) -> list[Any]:
+        return [_Printable(r) for r in renderables]
+
+
+def _clean(c: Console) -> Console:
+    c.push_render_hook(_Clean())
+    return c
 
 
 @cache
 def console() -> Console:
-    return Console(highlight=False)
+    return _clean(Console(highlight=False))
 
 
 @cache
 def error_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return _clean(Console(stderr=True, highlight=False))
 
 
 def show(*renderables: RenderableType) -> None:
+    """Print renderables; a plain string is text, never Rich markup (it may quote a path)."""
     for r in renderables:
-        console().print(r)
+        console().print(r, markup=False)
 
 
 def emit_json(data: Any) -> None:
@@ -35,6 +68,9 @@ def emit_json(data: Any) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(data)
+    # what json leaves raw but a terminal would act on (C1, bidi) is written as \u escapes:
+    # the same JSON, outside strings only ASCII can occur
+    text = UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
@@ -44,7 +80,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     import typer
     from rich.markup import escape
 
-    error_console().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    error_console().print(f"[bold red]error:[/] {escape(printable(message))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -57,12 +93,28 @@ def finite_seconds(option: str, value: float) -> float:
     return value
 
 
-def read_text(path: Path) -> str:
-    """A UTF-8 text file a command was given, or a clear error (exit 2): no such file, a
-    directory, no permission, not UTF-8."""
+def read_text(path: Path, limit: int = MAX_INPUT_BYTES) -> str:
+    """A UTF-8 text file a command was given (untrusted.read_text_file), or a clear error
+    (exit 2) naming it: no such file, not a regular file (a FIFO, a device, a directory), larger
+    than `limit` bytes, no permission, a symlink loop, a path too long, not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8").removeprefix("\ufeff")  # a BOM is no text
-    except UnicodeDecodeError:
-        fail(f"cannot read {path}: it is not UTF-8 text")
-    except OSError as err:
-        fail(f"cannot read {path}: {(err.strerror or str(err)).lower()}")
+        return read_text_file(path, limit)
+    except FileRefused as err:
+        fail(str(err))
+
+
+def output_failed(err: OSError) -> NoReturn:
+    """Standard output could not be written (a full disk, `> /dev/full`, a closed pipe): say so
+    on stderr and exit 2, with stdout pointed at /dev/null so that the flush at exit does not
+    fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    reason = (err.strerror or "the output was refused").lower()
+    sys.stderr.write(f"error: cannot write the output: {reason}\n")
+    sys.exit(2)

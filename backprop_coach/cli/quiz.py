@@ -137,7 +137,7 @@ def open_store() -> Any:
     except StoreError as err:
         fail(str(err))
     if store.notice:
-        error_console().print(f"[yellow]note:[/] {store.notice}", soft_wrap=True, markup=True)
+        error_console().print(f"[yellow]note:[/] {_escape(store.notice)}", soft_wrap=True)
     return store
 
 
@@ -215,7 +215,7 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
             case s.RateRequest():
                 show(r.render_rate_request())
             case s.Note():
-                console().print(event.text, style="dim")
+                console().print(event.text, style="dim", markup=False)
             case s.Help():
                 show(r.render_help(event))
             case s.Record():
@@ -256,8 +256,9 @@ def _reader(session: Any) -> Callable[[], str]:
 
     from backprop_coach.paths import home
 
-    try:
-        history: Any = FileHistory(str(home() / "history"))
+    path = home() / "history"
+    try:  # only a regular file: a FIFO or a device there would block the history's reader
+        history: Any = FileHistory(str(path)) if not path.exists() or path.is_file() else None
     except OSError:
         history = None
     prompt: Any = PromptSession(history=history)

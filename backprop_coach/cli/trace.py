@@ -8,10 +8,20 @@ from typing import Annotated, Any
 import typer
 
 from backprop_coach.cli.output import emit_json, fail, read_text, show
+from backprop_coach.engine.names import (
+    GRADCHECK_BUDGET,
+    MAX_EXAMPLES,
+    MAX_LAYERS,
+    MAX_PARAMETERS,
+    MAX_UNITS,
+)
+from backprop_coach.untrusted import excerpt, path_text
 
 STEPS = ("forward", "backward", "update")
+MAX_NET_BYTES = 2_000_000  # a net file at the limits below is about 1 MB
 
-EPILOG = """\
+EPILOG = (
+    """\
 **Examples**
 
 * the classic 2-2-2 example: `backprop-coach trace --net net.json` with net.json holding
@@ -27,6 +37,13 @@ EPILOG = """\
 **Activations**: identity, sigmoid, tanh, relu, leaky_relu, softplus, softmax (last layer).
 **Losses**: mse, bce, cross_entropy, half_sse (PyTorch's default reductions; half_sse = ½Σ(a−y)²).
 """
+    + f"""
+**Limits** (checked before anything is computed): at most {MAX_LAYERS} layers, {MAX_UNITS} units
+per layer, {MAX_PARAMETERS:,} weights and biases, {MAX_EXAMPLES} examples in a batch, a net file of
+{MAX_NET_BYTES:,} bytes. The gradient check compares every parameter up to {GRADCHECK_BUDGET:,},
+and a random sample of {GRADCHECK_BUDGET:,} above that (the output says so).
+"""
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,8 +68,9 @@ def trace(
     seed: Annotated[
         int | None,
         typer.Option(
+            min=0,
             help="Seed of a random network (same seed, same numbers); without it a fresh one, "
-            "and the seed is shown."
+            "and the seed is shown.",
         ),
     ] = None,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate η of a random network.")] = 0.5,
@@ -118,7 +136,7 @@ def trace(
                 drawn = seed
             network = random_network(sizes, activation, loss, seed, lr=lr)
     except NetSpecError as err:
-        where = f"{net}: " if net is not None else ""
+        where = f"{path_text(net)}: " if net is not None else ""
         fail(f"{where}{err}")
         return
     if save is not None:
@@ -170,17 +188,23 @@ def _sizes(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",")]
     except ValueError:
-        raise NetSpecError(f"--layers: expected sizes such as 2,2,1, got {text!r}") from None
+        raise NetSpecError(
+            f"--layers: expected sizes such as 2,2,1, got {excerpt(text)!r}"
+        ) from None
 
 
 def _read_json(path: Path) -> Any:
     import json
 
-    text = read_text(path)
+    text = read_text(path, MAX_NET_BYTES)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        fail(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
+        fail(
+            f"{path_text(path)}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        )
+    except RecursionError:
+        fail(f"{path_text(path)}: not valid JSON: nested too deeply")
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -226,7 +250,11 @@ def _trace_json(result: Any, checks: list[Any] | None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "loss": result.loss,
         "layers": layers,
-        "gradcheck": {"max_rel_error": result.max_rel_error},
+        "gradcheck": {
+            "max_rel_error": result.max_rel_error,
+            "checked": result.checked,  # fewer than parameters: a random sample
+            "parameters": result.parameters,
+        },
     }
     if checks is not None:
         data["checks"] = [c.to_json() for c in checks]

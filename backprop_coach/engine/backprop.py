@@ -16,6 +16,7 @@ import numpy as np
 
 from backprop_coach.engine.activations import ACTIVATIONS, softmax_vjp
 from backprop_coach.engine.losses import LOSSES
+from backprop_coach.engine.names import GRADCHECK_BUDGET
 from backprop_coach.engine.network import Network
 
 Array = np.ndarray
@@ -38,6 +39,8 @@ class Trace:
     loss: float
     layers: list[LayerTrace]
     max_rel_error: float | None = None
+    checked: int = 0  # parameters the gradient check compared (all, or a random sample)
+    parameters: int = 0  # weights and biases in the network
 
 
 def forward(net: Network, x: Array) -> tuple[list[Array], list[Array]]:
@@ -108,34 +111,53 @@ def trace(net: Network, check_gradients: bool = True) -> Trace:
         layers.append(LayerTrace(zs[l], activations[l + 1], deltas[l], dW, db, W_new, b_new))
     result = Trace(net, loss_value(net, activations[-1], net.y), layers)
     if check_gradients:
-        result.max_rel_error = gradient_check(net, layers)
+        result.max_rel_error, result.checked = gradient_check(net, layers)
+    result.parameters = sum(layer.W.size + layer.b.size for layer in net.layers)
     return result
 
 
-def gradient_check(net: Network, layers: list[LayerTrace], h: float = 1e-3) -> float:
-    """Central finite differences over every weight and bias; the maximum relative error
+def gradient_check(
+    net: Network, layers: list[LayerTrace], h: float = 1e-3, budget: int = GRADCHECK_BUDGET
+) -> tuple[float, int]:
+    """Central finite differences over the weights and biases: every one of them, or, when
+    there are more than `budget`, a random sample of `budget` (the same sample each run, so a
+    trace is reproducible). Returns the maximum relative error
     |analytic − numeric| / max(|analytic|, |numeric|) (CS231n's measure), skipping entries
-    where both are below 1e-9. The five-point stencil
+    where both are below 1e-9, and how many parameters were compared. The five-point stencil
     (−L(θ+2h) + 8L(θ+h) − 8L(θ−h) + L(θ−2h)) / 12h has error O(h⁴), so even small gradients
-    are checked to about 1e-10 in float64."""
+    are checked to about 1e-10 in float64. The cost is four forward passes per parameter
+    compared, hence the budget."""
 
     def loss_now() -> float:
         _, acts = forward(net, net.x)
         return loss_value(net, acts[-1], net.y)
 
+    params = [
+        (param, grad)
+        for layer, lt in zip(net.layers, layers, strict=True)
+        for param, grad in ((layer.W, lt.dW), (layer.b, lt.db))
+    ]
+    sizes = [param.size for param, _ in params]
+    total = sum(sizes)
+    if total > budget:
+        chosen = np.sort(np.random.default_rng(0).choice(total, size=budget, replace=False))
+    else:
+        chosen = np.arange(total)
+    starts = np.cumsum([0, *sizes])
     worst = 0.0
-    for layer, lt in zip(net.layers, layers, strict=True):
-        for param, grad in ((layer.W, lt.dW), (layer.b, lt.db)):
-            for idx in np.ndindex(param.shape):
-                saved = param[idx]
-                values = []
-                for step in (2, 1, -1, -2):
-                    param[idx] = saved + step * h
-                    values.append(loss_now())
-                param[idx] = saved
-                numeric = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
-                analytic = float(grad[idx])
-                scale = max(abs(numeric), abs(analytic))
-                if scale > 1e-9:
-                    worst = max(worst, abs(numeric - analytic) / scale)
-    return worst
+    for flat in chosen:
+        which = int(np.searchsorted(starts, flat, side="right")) - 1
+        param, grad = params[which]
+        idx = np.unravel_index(int(flat - starts[which]), param.shape)
+        saved = param[idx]
+        values = []
+        for step in (2, 1, -1, -2):
+            param[idx] = saved + step * h
+            values.append(loss_now())
+        param[idx] = saved
+        numeric = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
+        analytic = float(grad[idx])
+        scale = max(abs(numeric), abs(analytic))
+        if scale > 1e-9:
+            worst = max(worst, abs(numeric - analytic) / scale)
+    return worst, len(chosen)

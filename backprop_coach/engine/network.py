@@ -17,12 +17,15 @@ import numpy as np
 
 from backprop_coach.engine.activations import ACTIVATIONS
 from backprop_coach.engine.losses import LOSSES
+from backprop_coach.engine.names import MAX_EXAMPLES, MAX_LAYERS, MAX_UNITS, size_problem
+from backprop_coach.untrusted import excerpt
 
 Array = np.ndarray
 
 
 class NetSpecError(Exception):
-    """A malformed net file; the message names the field at fault."""
+    """A malformed net file, or a network beyond the limits of engine.names; the message names
+    the field at fault."""
 
 
 @dataclass
@@ -64,11 +67,25 @@ class Network:
         }
 
 
+def _dimensions(value: Any, where: str, rows: int, columns: int | None = None) -> None:
+    """Refuse a list too large for its field before numpy allocates anything: at most `rows`
+    items, each at most `columns` long when given."""
+    if not isinstance(value, list):
+        return  # _matrix says what it expected
+    if len(value) > rows or (
+        columns is not None and any(isinstance(r, list) and len(r) > columns for r in value)
+    ):
+        size = f"{rows}" if columns is None else f"{rows}x{columns}"
+        raise NetSpecError(
+            f"{where}: too large; at most {size} (units per layer up to {MAX_UNITS})"
+        )
+
+
 def _matrix(value: Any, where: str) -> Array:
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise NetSpecError(f"{where}: expected numbers, got {json.dumps(value)[:60]}") from None
+        raise NetSpecError(f"{where}: expected numbers, got {_shown(value)}") from None
     if arr.dtype == object or arr.size == 0:
         raise NetSpecError(f"{where}: expected a non-empty list of numbers")
     if not np.all(np.isfinite(arr)):
@@ -83,6 +100,10 @@ def _examples(value: Any, where: str) -> tuple[Array, bool]:
             f"{where}: expected a list of numbers (one example) or a list of rows (a batch)"
         )
     batched = isinstance(value[0], list)
+    if batched:
+        _dimensions(value, where, MAX_EXAMPLES, MAX_UNITS)
+    else:
+        _dimensions(value, where, MAX_UNITS)
     if batched and len({len(row) if isinstance(row, list) else -1 for row in value}) != 1:
         raise NetSpecError(f"{where}: every row of a batch must have the same length")
     arr = _matrix(value, where)
@@ -108,8 +129,8 @@ def network_from_dict(data: Any) -> Network:
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list) or not raw_layers:
         raise NetSpecError("layers: expected a non-empty list of {W, b, activation}")
-    if len(raw_layers) > 10:
-        raise NetSpecError("layers: at most 10 layers")
+    if len(raw_layers) > MAX_LAYERS:
+        raise NetSpecError(f"layers: at most {MAX_LAYERS} layers")
     x, batched = _examples(data["x"], "x")
     y, y_batched = _examples(data["y"], "y")
     if batched != y_batched or x.shape[1] != y.shape[1]:
@@ -123,6 +144,7 @@ def network_from_dict(data: Any) -> Network:
             raise NetSpecError(f"{where}: expected an object with W, b and activation")
         if "W" not in raw:
             raise NetSpecError(f"{where}.W: missing")
+        _dimensions(raw["W"], f"{where}.W", MAX_UNITS, MAX_UNITS)
         W = _matrix(raw["W"], f"{where}.W")
         if W.ndim != 2:
             raise NetSpecError(f"{where}.W: expected a list of rows (one row per unit)")
@@ -131,14 +153,15 @@ def network_from_dict(data: Any) -> Network:
             raise NetSpecError(
                 f"{where}.W: has {W.shape[1]} columns but {source} {n_in} values; W is (units, inputs)"
             )
+        _dimensions(raw.get("b"), f"{where}.b", MAX_UNITS)
         b = _matrix(raw.get("b", [0.0] * W.shape[0]), f"{where}.b")
         if b.ndim != 1 or b.shape[0] != W.shape[0]:
             count = "1 bias" if W.shape[0] == 1 else f"{W.shape[0]} biases"
             raise NetSpecError(f"{where}.b: expected {count}, one per unit (a row of W)")
         act = raw.get("activation", "sigmoid")
-        if act not in ACTIVATIONS:
+        if not isinstance(act, str) or act not in ACTIVATIONS:
             raise NetSpecError(
-                f"{where}.activation: unknown {act!r}; known: {', '.join(ACTIVATIONS)}"
+                f"{where}.activation: unknown {_shown(act)}; known: {', '.join(ACTIVATIONS)}"
             )
         if act == "softmax" and i != len(raw_layers) - 1:
             raise NetSpecError(f"{where}.activation: softmax is allowed on the last layer only")
@@ -146,8 +169,8 @@ def network_from_dict(data: Any) -> Network:
         n_in = W.shape[0]
 
     loss = data["loss"]
-    if loss not in LOSSES:
-        raise NetSpecError(f"loss: unknown {loss!r}; known: {', '.join(LOSSES)}")
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise NetSpecError(f"loss: unknown {_shown(loss)}; known: {', '.join(LOSSES)}")
     last = layers[-1].activation
     if loss == "cross_entropy" and last != "softmax":
         raise NetSpecError("loss: cross_entropy needs a softmax output layer (the last activation)")
@@ -171,6 +194,17 @@ def network_from_dict(data: Any) -> Network:
     return Network(layers, loss, x, y, float(lr), update_biases, batched)
 
 
+def _shown(value: Any) -> str:
+    """A value from a net file quoted in a message: a string as Python quotes it, anything
+    else as JSON, at most about 60 characters."""
+    if isinstance(value, str):
+        return repr(excerpt(value))
+    try:
+        return excerpt(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError):
+        return "that value"
+
+
 def random_network(
     sizes: Sequence[int],
     activation: str | Sequence[str],
@@ -182,10 +216,9 @@ def random_network(
 ) -> Network:
     """A reproducible small network with weights and inputs rounded for hand computation.
     `activation` names every layer's activation, or gives one per layer."""
-    if len(sizes) < 2:
-        raise NetSpecError("layers: give at least an input and an output size, e.g. 2,2,1")
-    if any(s < 1 or s > 64 for s in sizes):
-        raise NetSpecError("layers: each size must be between 1 and 64")
+    problem = size_problem(list(sizes))
+    if problem is not None:  # before anything is allocated
+        raise NetSpecError(f"layers: {problem}")
     rng = np.random.default_rng(seed)
     if isinstance(activation, str):
         acts = [activation] * (len(sizes) - 1)

@@ -48,9 +48,13 @@ def render_prompt(
 ) -> RenderableType:
     from rich.markdown import Markdown  # markdown-it costs 0.1 s: only where a prompt is shown
 
-    parts: list[RenderableType] = [Markdown(q.prompt)]
+    # bank text is data: Markdown without live links (a link's target is not shown), titles
+    # as Text, never markup; control characters are stripped where cli.output prints
+    parts: list[RenderableType] = [Markdown(q.prompt, hyperlinks=False)]
     parts.extend(extra)
-    title = f"[bold]{q.id}[/]  [dim]{q.topic} · {q.kind} · {'●' * q.difficulty}[/]"
+    title = Text.assemble(
+        (q.id, "bold"), "  ", (f"{q.topic} · {q.kind} · {'●' * q.difficulty}", "dim")
+    )
     return Panel(
         Group(*parts),
         title=title,
@@ -66,7 +70,7 @@ def render_explanation(q: Question) -> RenderableType:
 
     parts: list[RenderableType] = []
     if q.model_answer:
-        parts.append(Markdown(q.model_answer))
+        parts.append(Markdown(q.model_answer, hyperlinks=False))
     if q.key_points:
         parts.append(Text("key points", style="bold"))
         parts.extend(Text(f"  • {p}") for p in q.key_points)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_coach.grading.steps import StepsReport
+from backprop_coach.untrusted import printable
 
 MAX_SHOWN = 120  # characters of a line shown in the table
 
@@ -14,7 +15,7 @@ MAX_SHOWN = 120  # characters of a line shown in the table
 def shown(text: str) -> Text:
     """A line from the learner's file as plain text: never markup, no control characters (an
     escape sequence, a right-to-left override is shown as its code), at most MAX_SHOWN long."""
-    visible = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[: MAX_SHOWN + 1])
+    visible = printable(text[: MAX_SHOWN + 1], visible=True)
     return Text(visible if len(text) <= MAX_SHOWN else visible[:MAX_SHOWN] + "…")
 
 
@@ -43,7 +44,8 @@ def render_steps(report: StepsReport) -> RenderableType:
             style="bold yellow",
         )
     elif first is None and not invalid:
-        summary = Text("every step is correct", style="bold green")
+        checked = "every step checked" if report.not_checked else "every step"
+        summary = Text(f"{checked} is correct", style="bold green")
     else:
         parts = []
         if first is not None:
@@ -66,4 +68,14 @@ def render_steps(report: StepsReport) -> RenderableType:
                 f"could not read step{plural} {', '.join(map(str, invalid))} (see the feedback)"
             )
         summary = Text("; ".join(parts), style="bold red" if first is not None else "bold yellow")
+    if report.not_checked:
+        done = len(report.steps)
+        summary = Text.assemble(
+            Text(
+                f"time budget ran out: steps 1 to {done} checked, the other "
+                f"{report.not_checked} not (--timeout raises the budget)\n",
+                style="bold yellow",
+            ),
+            summary,
+        )
     return Group(table, summary)

@@ -153,8 +153,17 @@ def render_gradcheck(trace: Trace) -> RenderableType:
             "✓ below 1e-7" if ok else "! above 1e-7 (kinks such as relu at 0 can cause this)",
             "green" if ok else "yellow",
         ),
-        (" (central differences over every weight and bias)", "dim"),
+        (_compared(trace), "dim"),
     )
+
+
+def _compared(trace: Trace) -> str:
+    if trace.checked < trace.parameters:
+        return (
+            f" (central differences over a random sample of {trace.checked:,} of the "
+            f"{trace.parameters:,} weights and biases)"
+        )
+    return " (central differences over every weight and bias)"
 
 
 def render_trace(trace: Trace, steps: Sequence[str], precision: int) -> RenderableType:
