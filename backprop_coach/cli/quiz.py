@@ -77,7 +77,7 @@ def quiz(
     from backprop_coach.cli.bank import find, load
     from backprop_coach.practice.schedule import choose
     from backprop_coach.practice.session import Item
-    from backprop_coach.practice.store import now
+    from backprop_coach.practice.store import StoreError, now
 
     if due and cram:
         fail("--due and --cram do not mix: --due follows the schedule, --cram ignores it")
@@ -102,7 +102,13 @@ def quiz(
                 1,
             )
         mode = "cram" if cram else "due" if due else "default"
-        chosen = choose(pool, store.cards(), now(), count, mode, rng=rng)
+        try:
+            cards = store.cards()
+        except StoreError as err:
+            store.close()
+            fail(str(err))
+        tell_notes(store)
+        chosen = choose(pool, cards, now(), count, mode, rng=rng)
         if not chosen:
             show(
                 "nothing is due and today's new questions are done; come back later, or use --cram"
@@ -127,7 +133,8 @@ def _known(option: str, given: list[str], known: list[str] | tuple[str, ...]) ->
 
 
 def open_store() -> Any:
-    from backprop_coach.cli.output import error_console
+    """The learner's progress store; a store that cannot be opened is a clear error (exit 2),
+    a corrupt one moved aside is a note on stderr."""
     from backprop_coach.paths import home
     from backprop_coach.practice.store import StoreError
     from backprop_coach.practice.store import open_store as open_at
@@ -137,8 +144,22 @@ def open_store() -> Any:
     except StoreError as err:
         fail(str(err))
     if store.notice:
-        error_console().print(f"[yellow]note:[/] {store.notice}", soft_wrap=True, markup=True)
+        store.notes.insert(0, store.notice)
+    tell_notes(store)
     return store
+
+
+def tell_notes(store: Any) -> None:
+    """The store's notes (a file moved aside, a row reset) on stderr, once each; the text
+    holds paths, so it is never read as markup."""
+    from rich.text import Text
+
+    from backprop_coach.cli.output import error_console
+
+    while store.notes:
+        note = Text("note: ", style="yellow")
+        note.append(store.notes.pop(0))
+        error_console().print(note, soft_wrap=True)
 
 
 def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
@@ -163,12 +184,19 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
 
     from backprop_coach.practice.schedule import Scheduler
     from backprop_coach.practice.session import Session
+    from backprop_coach.practice.store import StoreError
 
+    try:
+        session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
+    except StoreError as err:
+        store.close()
+        fail(str(err))
     grade, box = _grader()
     session = Session(items, grade, time.monotonic, time_limit if timed else None)
-    session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
     scheduler = Scheduler(fuzz=os.environ.get("BACKPROP_COACH_FSRS_FUZZ", "1") != "0")
     reader = _reader(session)
+    unsaved: str | None = None  # why the session stopped saving, when it did
+    previous = _terminate_like_interrupt()
     try:
         events = session.start()
         while True:
@@ -180,16 +208,53 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
                 events = session.finish()
                 continue
             events = session.handle(line)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         console().print(
-            "\ninterrupted: every graded attempt is saved; the question in progress is not "
-            "(a concept answer counts once you rate it)"
+            f"\n{'terminated' if isinstance(stop, Terminated) else 'interrupted'}: every graded "
+            "attempt is saved; the question in progress is not (a concept answer counts once you "
+            "rate it)"
         )
         _render(session.finish(), store, session_id, scheduler, cram)
+    except StoreError as err:  # a full disk, a read-only file: stop; what is saved stays
+        unsaved = str(err)
     finally:
+        _restore_terminate(previous)
         box.close()
-        store.end_session(session_id)
+        try:
+            store.end_session(session_id)
+        except StoreError as err:
+            unsaved = unsaved or str(err)
         store.close()
+        tell_notes(store)
+    if unsaved is not None:
+        fail(f"{unsaved}; the session is closed, and the answers before this one are saved")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a session: it ends the way Ctrl-C does (the session closed, every graded
+    answer kept), not with the process killed mid-write."""
+
+
+def _terminate_like_interrupt() -> Any:
+    """Make SIGTERM raise Terminated (main thread only); the previous handler, for
+    _restore_terminate. A second SIGTERM while the session closes is ignored."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: nothing to restore
+        return None
+
+
+def _restore_terminate(previous: Any) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram: bool) -> bool:
@@ -222,8 +287,14 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
                 review = None
                 if event.rating is not None and not cram:
                     at = now()
-                    card = store.card(event.attempt.question_id)
-                    card_json, due = scheduler.review(card, event.rating, at)
+                    qid = event.attempt.question_id
+                    card = store.card(qid)
+                    try:
+                        card_json, due = scheduler.review(card, event.rating, at)
+                    except (KeyError, TypeError, ValueError) as err:  # a stored card FSRS refuses
+                        store.reset_card(qid, f"FSRS cannot use it: {type(err).__name__}")
+                        tell_notes(store)
+                        card_json, due = scheduler.review(None, event.rating, at)
                     review = (event.rating, card_json, due)
                 store.record(session_id, event.attempt, review)
             case s.Done():
