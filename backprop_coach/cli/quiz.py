@@ -8,7 +8,8 @@ transaction, FSRS schedules, the renderers draw. Input comes from prompt_toolkit
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -196,12 +197,13 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
     scheduler = Scheduler(fuzz=os.environ.get("BACKPROP_COACH_FSRS_FUZZ", "1") != "0")
     reader = _reader(session)
     unsaved: str | None = None  # why the session stopped saving, when it did
-    previous = _terminate_like_interrupt()
+    stops = Stops()
     try:
         events = session.start()
         while True:
-            if _render(events, store, session_id, scheduler, cram):
-                break
+            with stops.held():  # a graded answer shown is a graded answer saved
+                if _render(events, store, session_id, scheduler, cram):
+                    break
             try:
                 line = reader()
             except EOFError:
@@ -218,7 +220,7 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
     except StoreError as err:  # a full disk, a read-only file: stop; what is saved stays
         unsaved = str(err)
     finally:
-        _restore_terminate(previous)
+        stops.restore()
         box.close()
         try:
             store.end_session(session_id)
@@ -235,26 +237,59 @@ class Terminated(KeyboardInterrupt):
     answer kept), not with the process killed mid-write."""
 
 
-def _terminate_like_interrupt() -> Any:
-    """Make SIGTERM raise Terminated (main thread only); the previous handler, for
-    _restore_terminate. A second SIGTERM while the session closes is ignored."""
-    import signal
+class Stops:
+    """Ctrl-C and SIGTERM during a session (main thread only): SIGTERM raises Terminated,
+    SIGINT KeyboardInterrupt, both taking the same path; while `held` (an answer being shown
+    and saved) the signal waits until the block ends. A second signal while the session closes
+    is ignored. `restore` puts the previous handlers back."""
 
-    def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated
+    SIGNALS = ("SIGINT", "SIGTERM")
 
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: nothing to restore
-        return None
+    def __init__(self) -> None:
+        import signal
 
+        self._held = False
+        self._pending: KeyboardInterrupt | None = None
+        self._previous: dict[int, Any] = {}
+        for name in self.SIGNALS:
+            signum = getattr(signal, name)
+            try:
+                self._previous[signum] = signal.signal(signum, self._stop)
+            except ValueError:  # not the main thread: signals stay as they were
+                return
 
-def _restore_terminate(previous: Any) -> None:
-    import signal
+    def _stop(self, signum: int, frame: Any) -> None:
+        import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+        stop = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if self._held:
+            self._pending = self._pending or stop
+            return
+        self._ignore()
+        raise stop
+
+    def _ignore(self) -> None:
+        import signal
+
+        for signum in self._previous:
+            signal.signal(signum, signal.SIG_IGN)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+        if self._pending is not None:
+            self._ignore()
+            raise self._pending
+
+    def restore(self) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
 
 def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram: bool) -> bool:
