@@ -165,7 +165,7 @@ def test_a_read_only_folder_is_a_clear_error_and_the_file_is_untouched(
             result = runner.invoke(app, command, input=f"{RIGHT}\n")
             assert result.exit_code == 2, result.output
             assert "error: cannot open your progress database" in result.output
-            assert "left as it is" in result.output
+            assert "left as it is" in result.output and "read-only" in result.output
             assert "internal error" not in result.output
         assert snapshot(folder) == before
 

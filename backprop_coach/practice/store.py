@@ -155,7 +155,13 @@ class Store:
             raise StoreError(self._cannot_open(err)) from None
 
     def _cannot_open(self, err: BaseException) -> str:
-        return f"cannot open your progress database {self.path}: {describe(err)}; it was left as it is"
+        reason = describe(err)
+        name = getattr(err, "sqlite_errorname", "") or ""
+        if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")) and not os.access(
+            self.path.parent, os.W_OK
+        ):  # SQLite needs to write its -wal and -shm files beside the database
+            reason = f"its folder {self.path.parent} is read-only or not yours to write"
+        return f"cannot open your progress database {self.path}: {reason}; it was left as it is"
 
     def _connect(self) -> sqlite3.Connection:
         """A connection with the schema in place; _Corrupt for a damaged file, sqlite3.Error for
