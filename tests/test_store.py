@@ -313,3 +313,18 @@ def test_a_disk_that_fills_during_a_quiz_ends_the_session_cleanly() -> None:
         assert "are saved" not in out  # the summary's claim would be false here
         assert table(mount / DB_NAME, "SELECT count(*) FROM attempts") == [(0,)]
         assert not list(mount.glob("*corrupt*"))
+
+
+def test_a_full_disk_at_open_is_a_clear_error_and_nothing_is_moved(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tiny_tmpfs(256) as mount:
+        filler = fill(mount)
+        monkeypatch.setenv("BACKPROP_COACH_HOME", str(mount))
+        result = runner.invoke(app, ["stats"])
+        assert result.exit_code == 2
+        assert "cannot open your progress database" in result.output
+        assert "the disk is full" in result.output
+        assert not list(mount.glob("*corrupt*"))
+        filler.unlink()
+        assert runner.invoke(app, ["stats"]).exit_code == 0
