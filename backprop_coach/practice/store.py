@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from backprop_coach.practice.damage import Corrupt, describe, is_busy, is_corrupt, move_aside
+
 MIGRATIONS: list[str] = [
     # version 1
     """
@@ -110,10 +112,6 @@ class StoreError(Exception):
     words and what was not saved. The file is left as it is."""
 
 
-class _Corrupt(Exception):
-    """The file is damaged: moving it aside and starting afresh is the remedy."""
-
-
 class Store:
     """The learner's progress database.
 
@@ -140,7 +138,7 @@ class Store:
             ) from None
         try:
             return self._connect()
-        except _Corrupt as damage:
+        except Corrupt as damage:
             moved = self._move_aside()
             if moved is not None:
                 self.notice = (
@@ -151,7 +149,7 @@ class Store:
             raise StoreError(self._cannot_open(err)) from None
         try:
             return self._connect()
-        except (_Corrupt, sqlite3.Error) as err:
+        except (Corrupt, sqlite3.Error) as err:
             raise StoreError(self._cannot_open(err)) from None
 
     def _cannot_open(self, err: BaseException) -> str:
@@ -164,16 +162,16 @@ class Store:
         return f"cannot open your progress database {self.path}: {reason}; it was left as it is"
 
     def _connect(self) -> sqlite3.Connection:
-        """A connection with the schema in place; _Corrupt for a damaged file, sqlite3.Error for
+        """A connection with the schema in place; Corrupt for a damaged file, sqlite3.Error for
         anything else. Waits (up to BUSY_SECONDS) for other sessions opening the same file."""
         deadline = time.monotonic() + BUSY_SECONDS
         while True:
             try:
                 return self._connect_once()
             except sqlite3.Error as err:
-                if _is_corrupt(err):
-                    raise _Corrupt(str(err)) from None
-                if not _is_busy(err) or time.monotonic() > deadline:
+                if is_corrupt(err):
+                    raise Corrupt(str(err)) from None
+                if not is_busy(err) or time.monotonic() > deadline:
                     raise
             time.sleep(0.05)
 
@@ -182,7 +180,7 @@ class Store:
         try:
             check = conn.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise _Corrupt(f"integrity check failed: {check[0] if check else 'no answer'}")
+                raise Corrupt(f"integrity check failed: {check[0] if check else 'no answer'}")
             if self._version(conn) < SCHEMA_VERSION:
                 with _transaction(conn):
                     # read again: another session may have migrated while this one waited
@@ -230,25 +228,15 @@ class Store:
                 )
 
     def _move_aside(self) -> Path | None:
-        """Move the damaged file (and its -wal and -shm) to a name no earlier backup has; None
-        when, looked at again under the folder's lock, it is no longer damaged (another session
-        moved it first and started a fresh one)."""
-        with _folder_lock(self.path.parent):
-            if not self.path.exists() or _still_healthy(self.path):
-                return None
-            stamp = self.clock().strftime("%Y%m%dT%H%M%S")
-            target = _unique(self.path.with_name(f"{self.path.name}.corrupt-{stamp}"))
-            for suffix in ("", "-wal", "-shm"):
-                source = Path(str(self.path) + suffix)
-                if source.exists():
-                    try:
-                        os.replace(source, Path(str(target) + suffix))
-                    except OSError as err:
-                        raise StoreError(
-                            f"your progress database {self.path} is damaged and could not be "
-                            f"moved aside: {(err.strerror or str(err)).lower()}"
-                        ) from None
-            return target
+        """Move the damaged file aside (see damage.move_aside); None when another session
+        already did."""
+        try:
+            return move_aside(self.path, self.clock().strftime("%Y%m%dT%H%M%S"), BUSY_SECONDS)
+        except OSError as err:
+            raise StoreError(
+                f"your progress database {self.path} is damaged and could not be moved aside: "
+                f"{(err.strerror or str(err)).lower()}"
+            ) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -408,97 +396,6 @@ def cap(text: str) -> str:
         return data.decode("utf-8")
     keep = MAX_TEXT_BYTES - len(CUT_MARK.encode("utf-8"))
     return data[:keep].decode("utf-8", "ignore") + CUT_MARK
-
-
-def describe(err: BaseException) -> str:
-    """What went wrong, in the learner's words (sqlite3's own words as the last resort)."""
-    name = getattr(err, "sqlite_errorname", "") or ""
-    text = str(err)
-    if name.startswith("SQLITE_READONLY") or "readonly" in text:
-        return "it is read-only (check the permissions of the file and its folder)"
-    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
-        return "it cannot be opened or created (check that its folder exists and that you may write there)"
-    if name == "SQLITE_FULL" or "disk is full" in text:
-        return "the disk is full"
-    if _is_busy(err):
-        return "another backprop-coach session kept it locked for too long; try again"
-    if name.startswith("SQLITE_IOERR"):
-        return f"the disk reported an error ({text})"
-    if name.startswith(("SQLITE_PERM", "SQLITE_AUTH")):
-        return "permission denied"
-    if isinstance(err, _Corrupt) or _is_corrupt(err):
-        return f"it is damaged ({text})"
-    return text
-
-
-def _is_corrupt(err: BaseException) -> bool:
-    name = getattr(err, "sqlite_errorname", "") or ""
-    text = str(err)
-    return (
-        name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
-        or "file is not a database" in text
-        or "database disk image is malformed" in text
-    )
-
-
-def _is_busy(err: BaseException) -> bool:
-    name = getattr(err, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(err)
-
-
-def _still_healthy(path: Path) -> bool:
-    """True when the file at `path` now opens and passes the integrity check (another session
-    replaced a damaged file while this one waited for the lock)."""
-    try:
-        conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-    except sqlite3.Error:
-        return False
-    try:
-        check = conn.execute("PRAGMA quick_check").fetchone()
-        return check is not None and check[0] == "ok"
-    except sqlite3.Error as err:
-        return not _is_corrupt(err)
-    finally:
-        conn.close()
-
-
-def _unique(base: Path) -> Path:
-    """`base`, or `base-2`, `base-3`, ...: the first name not taken, reserved by creating it
-    (so two moves in the same second never overwrite each other's backup)."""
-    for n in range(1, 10_000):
-        candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
-        try:
-            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            continue
-        except OSError as err:
-            raise StoreError(
-                f"cannot move the damaged progress database aside to {candidate}: "
-                f"{(err.strerror or str(err)).lower()}"
-            ) from None
-        return candidate
-    raise StoreError(f"too many backups of the progress database next to {base}; remove some")
-
-
-@contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the data folder while a damaged file is moved aside (POSIX; without
-    fcntl the unique names still keep every backup)."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)
 
 
 def _card_data(text: Any) -> dict[str, Any]:
