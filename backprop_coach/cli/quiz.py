@@ -202,8 +202,10 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
         events = session.start()
         while True:
             with stops.held():  # a graded answer shown is a graded answer saved
-                if _render(events, store, session_id, scheduler, cram):
-                    break
+                over = _render(events, store, session_id, scheduler, cram)
+            if over:
+                break
+            stops.check()
             try:
                 line = reader()
             except EOFError:
@@ -224,12 +226,12 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
         box.close()
         try:
             store.end_session(session_id)
-        except StoreError as err:
-            unsaved = unsaved or str(err)
+        except StoreError as err:  # every answer is in; only the end time is missing
+            store.notes.append(str(err))
         store.close()
         tell_notes(store)
     if unsaved is not None:
-        fail(f"{unsaved}; the session is closed, and the answers before this one are saved")
+        fail(f"{unsaved}; the session is closed, and every answer before that is saved")
 
 
 class Terminated(KeyboardInterrupt):
@@ -240,8 +242,8 @@ class Terminated(KeyboardInterrupt):
 class Stops:
     """Ctrl-C and SIGTERM during a session (main thread only): SIGTERM raises Terminated,
     SIGINT KeyboardInterrupt, both taking the same path; while `held` (an answer being shown
-    and saved) the signal waits until the block ends. A second signal while the session closes
-    is ignored. `restore` puts the previous handlers back."""
+    and saved) the signal waits, and `check` raises it afterwards. A second signal while the
+    session closes is ignored. `restore` puts the previous handlers back."""
 
     SIGNALS = ("SIGINT", "SIGTERM")
 
@@ -281,6 +283,9 @@ class Stops:
             yield
         finally:
             self._held = False
+
+    def check(self) -> None:
+        """Raise the signal that came while held, if one did."""
         if self._pending is not None:
             self._ignore()
             raise self._pending
