@@ -287,6 +287,20 @@ def test_a_full_disk_says_what_was_not_saved_and_keeps_the_rest() -> None:
         assert not list(mount.glob("*corrupt*"))
 
 
+def test_a_database_that_turns_read_only_says_what_was_not_saved(tmp_path: Path) -> None:
+    store = Store(tmp_path / DB_NAME)
+    session = store.start_session("practice")
+    store.record(session, attempt(1, "kept"))
+    store.conn.execute("PRAGMA query_only = 1")  # SQLite now refuses writes as read-only
+    with pytest.raises(StoreError) as caught:
+        store.record(session, attempt(2, "lost"), ("again", "{}", fixed_clock()))
+    message = str(caught.value)
+    assert "read-only" in message
+    assert f"not saved: attempt 2 at {QID} (incorrect) and its new schedule" in message
+    store.close()
+    assert table(tmp_path / DB_NAME, "SELECT answer FROM attempts") == [("kept",)]
+
+
 def test_a_disk_that_fills_during_a_quiz_ends_the_session_cleanly() -> None:
     with tiny_tmpfs(2048) as mount:
         env = {**os.environ, "BACKPROP_COACH_HOME": str(mount), "PYTHONUNBUFFERED": "1"}
