@@ -199,11 +199,13 @@ def new(
     path = (directory or user_bank()) / topic / f"{question_id}.toml"
     if path.exists():
         fail(f"{path} already exists")
+    from backprop_coach.atomic import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template(question_id, topic, kind), encoding="utf-8")
+        write_atomic(path, template(question_id, topic, kind))
     except OSError as err:
-        fail(f"cannot write {path}: {err.strerror}")
+        fail(f"cannot write {path}: {(err.strerror or str(err)).lower()}")
     show(
         f"wrote {path}\nedit it, then: backprop-coach bank validate"
         + (f" --bank {directory}" if directory else "")

@@ -68,10 +68,12 @@ def cheatsheet(
     if output is None:
         show_raw(text)
         return
+    from backprop_coach.atomic import write_atomic
+
     try:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
     except OSError as err:
-        fail(f"cannot write {output}: {err.strerror}")
+        fail(f"cannot write {output}: {(err.strerror or str(err)).lower()}")
     show(f"wrote {output}")
 
 

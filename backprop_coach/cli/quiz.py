@@ -8,7 +8,8 @@ transaction, FSRS schedules, the renderers draw. Input comes from prompt_toolkit
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,7 +78,7 @@ def quiz(
     from backprop_coach.cli.bank import find, load
     from backprop_coach.practice.schedule import choose
     from backprop_coach.practice.session import Item
-    from backprop_coach.practice.store import now
+    from backprop_coach.practice.store import StoreError, now
 
     if due and cram:
         fail("--due and --cram do not mix: --due follows the schedule, --cram ignores it")
@@ -102,7 +103,13 @@ def quiz(
                 1,
             )
         mode = "cram" if cram else "due" if due else "default"
-        chosen = choose(pool, store.cards(), now(), count, mode, rng=rng)
+        try:
+            cards = store.cards()
+        except StoreError as err:
+            store.close()
+            fail(str(err))
+        tell_notes(store)
+        chosen = choose(pool, cards, now(), count, mode, rng=rng)
         if not chosen:
             show(
                 "nothing is due and today's new questions are done; come back later, or use --cram"
@@ -127,7 +134,8 @@ def _known(option: str, given: list[str], known: list[str] | tuple[str, ...]) ->
 
 
 def open_store() -> Any:
-    from backprop_coach.cli.output import error_console
+    """The learner's progress store; a store that cannot be opened is a clear error (exit 2),
+    a corrupt one moved aside is a note on stderr."""
     from backprop_coach.paths import home
     from backprop_coach.practice.store import StoreError
     from backprop_coach.practice.store import open_store as open_at
@@ -137,8 +145,22 @@ def open_store() -> Any:
     except StoreError as err:
         fail(str(err))
     if store.notice:
-        error_console().print(f"[yellow]note:[/] {_escape(store.notice)}", soft_wrap=True)
+        store.notes.insert(0, store.notice)
+    tell_notes(store)
     return store
+
+
+def tell_notes(store: Any) -> None:
+    """The store's notes (a file moved aside, a row reset) on stderr, once each; the text
+    holds paths, so it is never read as markup."""
+    from rich.text import Text
+
+    from backprop_coach.cli.output import error_console
+
+    while store.notes:
+        note = Text("note: ", style="yellow")
+        note.append(store.notes.pop(0))
+        error_console().print(note, soft_wrap=True)
 
 
 def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
@@ -163,33 +185,116 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
 
     from backprop_coach.practice.schedule import Scheduler
     from backprop_coach.practice.session import Session
+    from backprop_coach.practice.store import StoreError
 
+    try:
+        session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
+    except StoreError as err:
+        store.close()
+        fail(str(err))
     grade, box = _grader()
     session = Session(items, grade, time.monotonic, time_limit if timed else None)
-    session_id = store.start_session("cram" if cram else "timed" if timed else "practice")
     scheduler = Scheduler(fuzz=os.environ.get("BACKPROP_COACH_FSRS_FUZZ", "1") != "0")
     reader = _reader(session)
+    unsaved: str | None = None  # why the session stopped saving, when it did
+    stops = Stops()
     try:
         events = session.start()
         while True:
-            if _render(events, store, session_id, scheduler, cram):
+            with stops.held():  # a graded answer shown is a graded answer saved
+                over = _render(events, store, session_id, scheduler, cram)
+            if over:
                 break
+            stops.check()
             try:
                 line = reader()
             except EOFError:
                 events = session.finish()
                 continue
             events = session.handle(line)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         console().print(
-            "\ninterrupted: every graded attempt is saved; the question in progress is not "
-            "(a concept answer counts once you rate it)"
+            f"\n{'terminated' if isinstance(stop, Terminated) else 'interrupted'}: every graded "
+            "attempt is saved; the question in progress is not (a concept answer counts once you "
+            "rate it)"
         )
         _render(session.finish(), store, session_id, scheduler, cram)
+    except StoreError as err:  # a full disk, a read-only file: stop; what is saved stays
+        unsaved = str(err)
     finally:
+        stops.restore()
         box.close()
-        store.end_session(session_id)
+        try:
+            store.end_session(session_id)
+        except StoreError as err:  # every answer is in; only the end time is missing
+            store.notes.append(str(err))
         store.close()
+        tell_notes(store)
+    if unsaved is not None:
+        fail(f"{unsaved}; the session is closed, and every answer before that is saved")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a session: it ends the way Ctrl-C does (the session closed, every graded
+    answer kept), not with the process killed mid-write."""
+
+
+class Stops:
+    """Ctrl-C and SIGTERM during a session (main thread only): SIGTERM raises Terminated,
+    SIGINT KeyboardInterrupt, both taking the same path; while `held` (an answer being shown
+    and saved) the signal waits, and `check` raises it afterwards. A second signal while the
+    session closes is ignored. `restore` puts the previous handlers back."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self) -> None:
+        import signal
+
+        self._held = False
+        self._pending: KeyboardInterrupt | None = None
+        self._previous: dict[int, Any] = {}
+        for name in self.SIGNALS:
+            signum = getattr(signal, name)
+            try:
+                self._previous[signum] = signal.signal(signum, self._stop)
+            except ValueError:  # not the main thread: signals stay as they were
+                return
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        import signal
+
+        stop = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if self._held:
+            self._pending = self._pending or stop
+            return
+        self._ignore()
+        raise stop
+
+    def _ignore(self) -> None:
+        import signal
+
+        for signum in self._previous:
+            signal.signal(signum, signal.SIG_IGN)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+
+    def check(self) -> None:
+        """Raise the signal that came while held, if one did."""
+        if self._pending is not None:
+            self._ignore()
+            raise self._pending
+
+    def restore(self) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
 
 def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram: bool) -> bool:
@@ -222,8 +327,14 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
                 review = None
                 if event.rating is not None and not cram:
                     at = now()
-                    card = store.card(event.attempt.question_id)
-                    card_json, due = scheduler.review(card, event.rating, at)
+                    qid = event.attempt.question_id
+                    card = store.card(qid)
+                    try:
+                        card_json, due = scheduler.review(card, event.rating, at)
+                    except (KeyError, TypeError, ValueError) as err:  # a stored card FSRS refuses
+                        store.reset_card(qid, f"FSRS cannot use it: {type(err).__name__}")
+                        tell_notes(store)
+                        card_json, due = scheduler.review(None, event.rating, at)
                     review = (event.rating, card_json, due)
                 store.record(session_id, event.attempt, review)
             case s.Done():

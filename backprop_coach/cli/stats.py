@@ -27,9 +27,9 @@ def stats(
     the most-missed questions (leeches) and your most common mistakes.
 
     Examples: `backprop-coach stats`, `backprop-coach stats --json`."""
-    from backprop_coach.cli.quiz import open_store
+    from backprop_coach.cli.quiz import open_store, tell_notes
     from backprop_coach.practice.stats import compute
-    from backprop_coach.practice.store import now
+    from backprop_coach.practice.store import StoreError, now
 
     store = open_store()
     try:
@@ -45,8 +45,11 @@ def stats(
             return
         moment = now()
         result = compute(store.attempts(), store.cards(), moment)
+    except StoreError as err:
+        fail(str(err))
     finally:
         store.close()
+        tell_notes(store)
     if json_output:
         emit_json(result.to_json())
         return

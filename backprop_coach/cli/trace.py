@@ -208,12 +208,12 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    """The network as JSON a person edits: one line per matrix row or vector, written to a
-    temporary file first so a full disk never leaves a half-written net file."""
+    """The network as JSON a person edits: one line per matrix row or vector, written
+    atomically so a full disk never leaves a half-written net file."""
     import json
-    import os
     import re
-    import tempfile
+
+    from backprop_coach.atomic import write_atomic
 
     text = json.dumps(data, indent=2)
     number = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -223,12 +223,9 @@ def _write_json(path: Path, data: Any) -> None:
         text,
     )
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(temporary, path)
+        write_atomic(path, text + "\n")
     except OSError as err:
-        fail(f"cannot write {path}: {err.strerror or err}")
+        fail(f"cannot write {path}: {(err.strerror or str(err)).lower()}")
 
 
 def _trace_json(result: Any, checks: list[Any] | None) -> dict[str, Any]:

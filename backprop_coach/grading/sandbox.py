@@ -38,7 +38,7 @@ def _limit_memory() -> None:
         pass  # not Linux or not allowed: the wall-clock bound still holds
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this worker when the process that forked it dies, however it
     dies (SIGTERM, SIGKILL, a crash), so no worker outlives the command. Elsewhere the closed
     pipe ends the worker at its next request."""
@@ -50,19 +50,39 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:  # the parent died before the request above was made
-        os._exit(0)
+    if os.getppid() != parent:  # the parent died before the request above was made (the
+        os._exit(0)  # orphan went to init or to a subreaper)
 
 
-def _serve(conn: Connection) -> None:
-    _die_with_parent()
-    # Ctrl-C is the parent's to handle: it kills busy workers; a worker that took the signal
-    # itself would print a traceback of its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # a sum of 300 terms is a tree 300 deep, and printing it takes a few frames a level;
-    # Python 3.11+ keeps such frames off the C stack, and a crash stays in this worker
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    _limit_memory()
+# signals the parent holds back while it forks a worker, so none reaches the worker before it
+# has set its own handlers (a SIGINT there would print "Process ForkProcess-1:" and a traceback)
+HELD_BACK = {signal.SIGINT, signal.SIGTERM}
+
+
+def _serve(conn: Connection, parent: int) -> None:
+    """The worker's loop. It never prints: every error goes back through the pipe, and
+    anything that escapes ends the worker silently (the parent sees a crash)."""
+    try:
+        _die_with_parent(parent)
+        # Ctrl-C is the parent's to handle: it kills busy workers; a worker that took the
+        # signal itself would print a traceback of its own
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # SIGTERM (to the whole process group) just ends a worker; the parent's handler, which
+        # a fork inherits, would raise in here
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_BACK)
+        # a sum of 300 terms is a tree 300 deep, and printing it takes a few frames a level;
+        # Python 3.11+ keeps such frames off the C stack, and a crash stays in this worker
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+        _limit_memory()
+        _answer(conn)
+    except BaseException:
+        os._exit(1)
+    os._exit(0)  # not through multiprocessing's exit path, which may print
+
+
+def _answer(conn: Connection) -> None:
     while True:
         try:
             request = conn.recv()
@@ -103,8 +123,12 @@ class Sandbox:
     def _start(self) -> Connection:
         if self._conn is None:
             parent, child = self._ctx.Pipe()
-            self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
-            self._proc.start()
+            self._proc = self._ctx.Process(target=_serve, args=(child, os.getpid()), daemon=True)
+            held = _hold_back()
+            try:
+                self._proc.start()
+            finally:
+                _release(held)
             child.close()
             self._conn = parent
         return self._conn
@@ -168,6 +192,18 @@ class Sandbox:
                 pass
             self._proc.join(timeout=1)
         self._kill()
+
+
+def _hold_back() -> set[int] | None:
+    """Block HELD_BACK in this thread (POSIX); the previous mask, for _release."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, HELD_BACK)}
+
+
+def _release(held: set[int] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def default_jobs() -> int:
