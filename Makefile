@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml
 quiz: $(STAMP)
 	$(BIN)/backprop-coach quiz
 
+# pytest -n auto: one worker per core (pytest-xdist); every test is independent of the others
 test: $(STAMP)
 	$(BIN)/ruff check backprop_coach tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/grading.py

@@ -235,7 +235,7 @@ def parse_question(data: dict[str, Any], path: Path) -> Question:
     topic = f.text("topic")
     if not ID_PATTERN.fullmatch(topic):
         raise f.fail("topic", f"{quoted(topic)} is not kebab-case")
-    common = {
+    common: dict[str, Any] = {
         "id": qid,
         "topic": topic,
         "difficulty": f.integer("difficulty", 1, 3),

@@ -391,11 +391,12 @@ def _reader(session: Any) -> Callable[[], str]:
 
     def read_prompt() -> str:
         label = "recall" if session.awaiting_rating else "answer"
-        return prompt.prompt(
+        answer: str = prompt.prompt(
             f"{label}> ",
             bottom_toolbar=toolbar if session.limit else None,
             refresh_interval=0.5 if session.limit else 0,
         )
+        return answer
 
     return read_prompt
 

@@ -291,7 +291,10 @@ class _Builder(Generic[V]):
 
     def compare(self, op: str, u: V, v: V) -> V:
         """1 where the comparison holds, else 0, as a step (step(0) = 0)."""
-        step = lambda d: self.alg.apply("step", [d], self.alg.shape(d))  # noqa: E731
+
+        def step(d: V) -> V:
+            return self.alg.apply("step", [d], self.alg.shape(d))
+
         if op == ">":
             return step(self.ew("-", u, v, what="compare"))
         if op == "<":

@@ -11,9 +11,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from backprop_coach.expr.algebra import Scope
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse, parse_number
-from backprop_coach.expr.symbolic import Scope, build, exact_fraction, is_exactly_zero
+from backprop_coach.expr.symbolic import build, exact_fraction, is_exactly_zero
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.diagnosis import terms_slack
 from backprop_coach.grading.problem import Problem
