@@ -140,18 +140,18 @@ def test_truth_matches_sympy_diff_independently() -> None:
 def test_wrong_matrix_claim_lists_wrong_entries_and_counterexample() -> None:
     verdict = check(DENSE, "(W@x + b - y) @ x.T + 0.5*step(W)")
     assert verdict.diagnosis == "wrong"
-    assert verdict.details["wrong_entries"]
-    example = verdict.details["counterexample"]
-    assert set(example["point"]) == {"W", "x", "b", "y"}
+    assert verdict.counterexample.wrong_entries
+    example = verdict.counterexample
+    assert set(example.point) == {"W", "x", "b", "y"}
 
 
 def test_counterexample_values_are_true() -> None:
     verdict = check(Problem("w^2*x", "w"), "w + x")
     assert verdict.diagnosis == "wrong"
-    example = verdict.details["counterexample"]
-    w, x = example["point"]["w"], example["point"]["x"]
-    assert example["truth"] == pytest.approx(2 * w * x, rel=1e-5, abs=1e-5)
-    assert example["claim"] == pytest.approx(w + x, rel=1e-5, abs=1e-5)
+    example = verdict.counterexample
+    w, x = example.point["w"], example.point["x"]
+    assert example.truth == pytest.approx(2 * w * x, rel=1e-5, abs=1e-5)
+    assert example.claim == pytest.approx(w + x, rel=1e-5, abs=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -46,12 +46,12 @@ def test_small_but_real_differences_from_zero_are_rejected() -> None:
     # a tiny but non-zero truth is not zero
     tiny = check(Problem("exp(-40)*w^2", "w"), "0")
     assert tiny.verdict == "incorrect"
-    assert tiny.details["counterexample"]["truth"] != 0.0  # shown to 9 significant digits
+    assert tiny.counterexample.truth != 0.0  # shown to 9 significant digits
 
 
 def test_the_counterexample_of_a_zero_truth_prints_zeros_not_noise() -> None:
     verdict = check(SOFTMAX_SUM, "softmax(z)")
-    assert verdict.details["counterexample"]["truth"] == [0.0, 0.0, 0.0]
+    assert verdict.counterexample.truth == [0.0, 0.0, 0.0]
 
 
 def test_relu_mask_with_step_of_the_activation() -> None:
@@ -268,7 +268,7 @@ def test_a_regularization_strength_is_drawn_positive_unless_declared() -> None:
         assert check(ridge, f"(w*x - y)*x + abs({name})*w").verdict == "correct"
         wrong = check(ridge, "(w*x - y)*x")
         assert wrong.verdict == "incorrect"
-        assert wrong.details["counterexample"]["point"][name] > 0
+        assert wrong.counterexample.point[name] > 0
         signed = Problem(ridge.loss, "w", domains={name: "real"})
         assert check(signed, f"(w*x - y)*x + abs({name})*w").verdict == "incorrect"
     learning_rate = Problem("(w - η*g)^2/2", "η")  # the step size is positive too
@@ -280,18 +280,18 @@ def test_a_counterexample_shows_exact_values_where_floats_cancel() -> None:
     before, and now the value printed beside it is too."""
     verdict = check(Problem("w^2/2", "w"), "w + (1e16 + 1) - 1e16")
     assert verdict.verdict == "incorrect"
-    shown = verdict.details["counterexample"]
-    w = shown["point"]["w"]
-    assert math.isclose(shown["claim"], w + 1, rel_tol=1e-5)
-    assert math.isclose(shown["truth"], w, rel_tol=1e-5)
+    shown = verdict.counterexample
+    w = shown.point["w"]
+    assert math.isclose(shown.claim, w + 1, rel_tol=1e-5)
+    assert math.isclose(shown.truth, w, rel_tol=1e-5)
 
 
 def test_a_counterexample_shows_the_quantities_on_the_way() -> None:
     """z and a at the counterexample's point, as a learner computes them by hand:
     z = w·x + b, a = σ(z), from the point's own (rounded) numbers."""
     problem = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))
-    shown = check(problem, "(a - y)*x + w").details["counterexample"]
-    at = shown["point"]
+    shown = check(problem, "(a - y)*x + w").counterexample
+    at = shown.point
     z = at["w"] * at["x"] + at["b"]
-    assert math.isclose(shown["lets"]["z"], z, rel_tol=1e-5, abs_tol=1e-5)
-    assert math.isclose(shown["lets"]["a"], 1 / (1 + math.exp(-z)), rel_tol=1e-5)
+    assert math.isclose(shown.lets["z"], z, rel_tol=1e-5, abs_tol=1e-5)
+    assert math.isclose(shown.lets["a"], 1 / (1 + math.exp(-z)), rel_tol=1e-5)

@@ -508,7 +508,7 @@ def test_a_product_that_conforms_neither_way_asks_about_a_transpose() -> None:
     problem = Problem("sum((A - Y)^2)/2", "X", (("A", "W@X"),), shapes)
     verdict = check(problem, "(A - Y) W^T")
     assert verdict.diagnosis == "shape_error" and "is a transpose missing?" in verdict.message
-    assert not verdict.details["implicit"]  # the echo cannot show a reading it never took
+    assert verdict.reading is not None and not verdict.reading.implicit  # the echo cannot show a reading it never took
 
 
 def test_two_names_written_together_get_a_hint() -> None:

@@ -58,7 +58,7 @@ def test_wrong_then_right_is_hard_and_both_attempts_recorded() -> None:
     wrong = session.handle("(a - y)*x")
     graded = of(wrong, s.Graded)[0]
     assert graded.verdict.diagnosis == "missing_factor"
-    assert graded.verdict.details["feedback"].startswith("You dropped σ'(z)")
+    assert graded.verdict.feedback.startswith("You dropped σ'(z)")
     assert of(wrong, s.Record)[0].rating is None  # not settled yet
     right = session.handle(RIGHT)
     record = of(right, s.Record)[0]

@@ -242,9 +242,10 @@ def _question(
         )
     with Sandbox() as box:
         verdict = run(box, grade_derivation, (q, answer, None, input_format), timeout)
-    feedback = verdict.details.get("feedback")
-    if feedback:
-        verdict.message = f"{verdict.message}. {feedback}"
+    if verdict.feedback:  # a listed mistake: its feedback is part of what check says
+        from dataclasses import replace
+
+        verdict = replace(verdict, message=f"{verdict.message}. {verdict.feedback}")
     _report(verdict, json_output, latex)
 
 

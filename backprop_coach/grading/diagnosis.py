@@ -10,11 +10,12 @@ size 1 (∂/∂z Σ softmax(z) = 0) is accepted while a claim off by 1e-6 of tho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
+
+from backprop_coach.grading.verdict import Counterexample
 
 RTOL = 1e-8
 ATOL = 1e-12
@@ -90,12 +91,18 @@ def _finite_max(a: np.ndarray) -> float:
     return float(finite.max()) if finite.size else 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
+    """What the numbers say about a claim, before it becomes a Verdict: the diagnosis code
+    (None when correct), the message, and the diagnosis's own facts."""
+
     code: str | None  # None when correct
     message: str
-    extra: dict[str, Any] = field(default_factory=dict)
-    at: int | None = None  # the sample point of a counterexample in `extra`
+    factor: str | None = None  # missing_factor, extra_factor: the factor; constant_factor: k
+    counterexample: Counterexample | None = None
+    domain: tuple[str, str] | None = None  # (name, domain) that would make the claim right
+    wrote_meant: tuple[str, str] | None = None  # wrong_argument
+    at: int | None = None  # the sample point of the counterexample
 
 
 def nice_number(k: float) -> str:
@@ -131,7 +138,10 @@ def transposed(claim: np.ndarray, truth: np.ndarray, slack: np.ndarray | None = 
 
 
 def factor_relation(
-    claim: np.ndarray, truth: np.ndarray, factors: list[tuple[str, np.ndarray]]
+    claim: np.ndarray,
+    truth: np.ndarray,
+    factors: list[tuple[str, np.ndarray]],
+    target: str = "the true gradient",
 ) -> Finding | None:
     """missing_factor when truth = claim ⊙ F, extra_factor when claim = truth ⊙ F, where F is
     a scalar, the truth's shape, or a column or row repeated across it (σ'(z) dropped from
@@ -146,13 +156,13 @@ def factor_relation(
             if close(truth, claim * f):
                 return Finding(
                     "missing_factor",
-                    f"missing a factor of {label}: the true gradient is your claim times {label}",
-                    {"factor": label},
+                    f"missing a factor of {label}: {target} is your claim times {label}",
+                    factor=label,
                 )
             if close(claim, truth * f):
                 return Finding(
                     "extra_factor",
-                    f"an extra factor of {label}: your claim is the true gradient times {label}",
-                    {"factor": label},
+                    f"an extra factor of {label}: your claim is {target} times {label}",
+                    factor=label,
                 )
         return None

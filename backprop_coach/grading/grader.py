@@ -8,7 +8,7 @@ counterexample. SymPy is imported only to print a formula or to prove one.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,15 @@ from backprop_coach.grading.problem import LOSS_NAMES, Problem
 from backprop_coach.grading.sampling import wide_range
 from backprop_coach.grading.setting import Setting, literals, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
-from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
+from backprop_coach.grading.verdict import (
+    CORRECT,
+    INCORRECT,
+    Counterexample,
+    Forms,
+    Reading,
+    Verdict,
+    invalid,
+)
 
 LISTED_ENTRIES = 8  # wrong entries named in the message (all of them in details)
 POINTS = 64  # enough that a wrong piece of a piecewise claim is almost never missed
@@ -75,14 +83,15 @@ def grade(
     forbid: Collection[str] = (),
     display: bool = True,
     truth: bool | None = None,
+    target_name: str = "the true gradient",
 ) -> Verdict:
     """Grade a claim against the setting's true gradient (or against `reference`, another
-    expression, when given). `compare` maps labels to other expressions (known mistakes, a
+    expression, when given; `target_name` is what the messages call it). `compare` maps labels to other expressions (known mistakes, a
     previous attempt); those the claim equals at every sample point are listed in
-    details["matches"]. `quantities` lets Leibniz terms dL/da be read (step checking).
+    Verdict.matches. `quantities` lets Leibniz terms dL/da be read (step checking).
     `forbid` names functions the claim may not use ("sigmoid'" for σ'): such a claim is
     invalid, so that a question cannot be answered by its own notation. `display` adds the
-    printed forms of the claim and the truth (SymPy) to the details; `truth` (by default as
+    printed forms of the claim and the truth (Verdict.forms); `truth` (by default as
     `display`) puts the truth's text in the verdict (otherwise it is "")."""
     if quantities is None:  # a Leibniz term dL/da is recognised, to say it is no answer
         quantities = frozenset([*setting.scope.values, *LOSS_NAMES])
@@ -98,38 +107,39 @@ def grade(
             to_text(parsed.tree),
         )
     log = BuildLog()
-    details: dict[str, Any] = {
-        "implicit": parsed.implicit,
-        "wrt": setting.problem.wrt,
-        "wrt_shape": shape_text(setting.wrt_shape),
-        "notes": log.notes,
-        "loss_read_as": setting.loss_read_as,
-        "lets_read_as": setting.lets_read_as,
-        "problem_notes": setting.notes,
-    }
-    if display:
-        truth_text = _truth_display(setting, details)
+
+    def reading(implicit: bool) -> Reading:
+        notes = dict.fromkeys([*setting.notes, *log.notes])  # each once, the problem's first
+        return Reading(
+            setting.problem.wrt, shape_text(setting.wrt_shape), setting.loss_read_as,
+            dict(setting.lets_read_as), tuple(notes), implicit,
+        )  # fmt: skip
+
+    truth_forms = _truth_forms(setting) if display else None
+    if truth_forms is not None:
+        truth_text = truth_forms[0]
     else:
         truth_text = _truth_text(setting) if (display if truth is None else truth) else ""
     try:
         claim = setting.build(parsed.tree, log)
     except ShapeError as err:
-        details["implicit"] = False  # the failing product has no reading to show
-        read_as = details["read_as"] = log.echo(parsed.tree)
+        forms = Forms(truth_forms[1], truth_forms[2]) if truth_forms is not None else None
         return Verdict(
             INCORRECT,
             "shape_error",
             f"the claim itself does not conform: {err.message}",
-            read_as,
+            log.echo(parsed.tree),
             truth_text,
-            details,
+            reading=reading(False),  # the failing product has no reading to show
+            forms=forms,
         )
     except ExprError as err:
         return invalid(str(err), to_text(parsed.tree))
-    read_as = details["read_as"] = log.echo(parsed.tree)
-    if display:  # the forms a person reads
-        _claim_display(setting, parsed, claim, log, details)
-    details["claim_shape"] = shape_text(claim.shape)
+    read_as = log.echo(parsed.tree)
+    forms = None
+    if truth_forms is not None:  # the forms a person reads
+        claim_pretty, claim_latex = _claim_forms(setting, parsed, claim, log)
+        forms = Forms(truth_forms[1], truth_forms[2], claim_pretty, claim_latex)
 
     target = setting.truth
     if reference is not None:
@@ -174,16 +184,16 @@ def grade(
                     if exact is not None and exact.disagree is None:
                         claim_v = truth_v  # equal in exact arithmetic at every such point
                         checked = unclear
-    finding = _diagnose(setting, claim_v, truth_v, points, slack)
+    finding = _diagnose(setting, claim_v, truth_v, points, slack, target_name)
     if finding.at is not None:
-        _sharpen(finding, setting, claim, target, points, claim_v, truth_v)
+        finding = _sharpen(finding, setting, claim, target, points, claim_v, truth_v)
     if finding.code is None:
         outcome = PROVED if proved or reference is not None else _prove(setting, parsed.tree)
         proved = proved or (reference is None and outcome == PROVED)
         if outcome == REFUTED:  # below the tolerance, but SymPy sees a constant difference
             finding = Finding(
                 "wrong",
-                "wrong: your claim differs from the true gradient by a nonzero constant "
+                f"wrong: your claim differs from {target_name} by a nonzero constant "
                 "(too small for the numbers to show; SymPy's difference is a number, not 0)",
             )
         doubtful = None
@@ -204,29 +214,34 @@ def grade(
                 p, mine, exact_truth = exact.disagree
                 claim_v, truth_v = claim_v.copy(), truth_v.copy()
                 claim_v[p], truth_v[p] = mine, exact_truth  # the exact values where they differ
-                finding = _counterexample(setting, claim_v, truth_v, points, None)
+                finding = _counterexample(setting, claim_v, truth_v, points, None, target_name)
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
             wrong_argument(setting, parsed.tree, truth_v, points, points.magnitudes(target))
             or domain_hint(setting, parsed.tree, claim, target, reference, seed, points.size)
             or finding
         )
-    details["points"] = points.size
-    details["matches"] = [
+    matches = tuple(
         label for label, text in (compare or {}).items() if _same(setting, text, claim_v, points)
-    ]
-    details.update(finding.extra)
+    )
+    common: dict[str, Any] = {
+        "reading": reading(parsed.implicit),
+        "forms": forms,
+        "claim_shape": shape_text(claim.shape),
+        "points": points.size,
+        "matches": matches,
+    }
     if finding.code is None:
         # a proof is of equality with the truth; against another reference the numbers decide
-        details["method"] = "symbolic" if proved else "numeric"
-        how = (
-            "proved symbolically"
-            if details["method"] == "symbolic"
-            else f"agrees at all {points.size} sampled points"
-        )
+        method = "symbolic" if proved else "numeric"
+        how = "proved symbolically" if proved else f"agrees at all {points.size} sampled points"
         message = f"correct: equals ∂L/∂{setting.problem.wrt} ({how})"
-        return Verdict(CORRECT, None, message, read_as, truth_text, details)
-    return Verdict(INCORRECT, finding.code, finding.message, read_as, truth_text, details)
+        return Verdict(CORRECT, None, message, read_as, truth_text, method=method, **common)
+    return Verdict(
+        INCORRECT, finding.code, finding.message, read_as, truth_text,
+        counterexample=finding.counterexample, factor=finding.factor, domain=finding.domain,
+        wrote_meant=finding.wrote_meant, **common,
+    )  # fmt: skip
 
 
 def _truth_text(setting: Setting) -> str:
@@ -237,31 +252,30 @@ def _truth_text(setting: Setting) -> str:
     return printed.text
 
 
-def _truth_display(setting: Setting, details: dict[str, Any]) -> str:
-    """The truth as text, and its pretty and LaTeX forms in the details."""
+def _truth_forms(setting: Setting) -> tuple[str, str, str | None]:
+    """The truth as text, pretty and LaTeX (None when too large to print symbolically)."""
     printed = setting.printed
     if printed is None:
-        details["truth_pretty"] = _truth_text(setting)
-        return details["truth_pretty"]
-    details["truth_pretty"] = printed.pretty
-    details["truth_latex"] = printed.latex
-    return printed.text
+        text = _truth_text(setting)
+        return text, text, None
+    return printed.text, printed.pretty, printed.latex
 
 
-def _claim_display(
-    setting: Setting, parsed: Parsed, claim: Op, log: BuildLog, details: dict[str, Any]
-) -> None:
+def _claim_forms(
+    setting: Setting, parsed: Parsed, claim: Op, log: BuildLog
+) -> tuple[str | None, str]:
     """The claim's pretty form (a scalar claim, in SymPy) and its LaTeX (from the tree)."""
     from backprop_coach.grading.sympy_world import pretty
 
     symbolic = setting.symbolic
+    claim_pretty = None
     if claim.shape is None and symbolic is not None:
         try:
-            details["claim_pretty"] = pretty(symbolic.display(symbolic.build(parsed.tree)))
+            claim_pretty = pretty(symbolic.display(symbolic.build(parsed.tree)))
         except ExprError:  # a Leibniz term has no SymPy form: the echo shows the claim
             pass
     elementwise = r"\odot" if setting.problem.shapes else r"\cdot"
-    details["claim_latex"] = to_latex(parsed.tree, elementwise, log.readings)
+    return claim_pretty, to_latex(parsed.tree, elementwise, log.readings)
 
 
 def _forbidden(tree: Node, forbid: Collection[str]) -> str | None:
@@ -310,6 +324,7 @@ def _diagnose(
     truth: np.ndarray,
     points: Points,
     slack: np.ndarray | None = None,
+    target: str = "the true gradient",
 ) -> Finding:
     wrt = setting.problem.wrt
     if claim.shape != truth.shape:
@@ -324,7 +339,7 @@ def _diagnose(
     if close(claim, truth, slack):
         return Finding(None, "correct")
     if close(claim, -truth, slack):
-        return Finding("sign_flip", "sign flipped: your claim is the negative of the true gradient")
+        return Finding("sign_flip", f"sign flipped: your claim is the negative of {target}")
     if claim.shape[1] == claim.shape[2] and claim.shape[1] > 1 and transposed(claim, truth, slack):
         return Finding("transposed", f"transposed: the transpose of your claim is ∂L/∂{wrt}")
     k = constant_ratio(claim, truth)
@@ -332,14 +347,14 @@ def _diagnose(
         shown = nice_number(k)
         return Finding(
             "constant_factor",
-            f"off by a constant factor: your claim is {shown} times the true gradient",
-            {"factor": shown},
+            f"off by a constant factor: your claim is {shown} times {target}",
+            factor=shown,
         )
     factors = [(f.label, points.values(f.value)) for f in setting.factors]
-    found = factor_relation(claim, truth, factors)
+    found = factor_relation(claim, truth, factors, target)
     if found is not None:
         return found
-    return _counterexample(setting, claim, truth, points, slack)
+    return _counterexample(setting, claim, truth, points, slack, target)
 
 
 def _counterexample(
@@ -348,6 +363,7 @@ def _counterexample(
     truth: np.ndarray,
     points: Points,
     slack: np.ndarray | None,
+    target: str = "the true gradient",
 ) -> Finding:
     ok = agree(claim, truth, slack)
     bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
@@ -359,25 +375,24 @@ def _counterexample(
         for name, value in setting.world.lets.items()
         if name not in point
     }
-    extra: dict[str, object] = {
-        "counterexample": {
-            "point": point,
-            "lets": lets,
-            "claim": _plain(_denoise(claim[p], slack, p)),
-            "truth": _plain(_denoise(truth[p], slack, p)),
-        }
-    }
-    message = "wrong: your claim differs from the true gradient"
+    message = f"wrong: your claim differs from {target}"
+    entries: list[str] = []
     if truth.shape[1:] != (1, 1):
         wrong = np.argwhere(~ok.all(axis=0))
         entries = [f"[{i},{j}]" if truth.shape[2] > 1 else f"[{i}]" for i, j in wrong]
-        extra["wrong_entries"] = entries
         total = truth.shape[1] * truth.shape[2]
         listed = ", ".join(entries[:LISTED_ENTRIES]) + (
             ", …" if len(entries) > LISTED_ENTRIES else ""
         )
         message += f" in {len(entries)} of {total} entries ({listed})"
-    return Finding("wrong", message, extra, at=p)
+    example = Counterexample(
+        point,
+        _plain(_denoise(claim[p], slack, p)),
+        _plain(_denoise(truth[p], slack, p)),
+        lets,
+        tuple(entries),
+    )
+    return Finding("wrong", message, counterexample=example, at=p)
 
 
 SHOWN_RTOL = 1e-9  # the counterexample prints 9 significant digits
@@ -391,14 +406,13 @@ def _sharpen(
     points: Points,
     claim_v: np.ndarray,
     truth_v: np.ndarray,
-) -> None:
-    """The counterexample's values from exact arithmetic where float rounding could change
-    the digits shown (w + (1e16 + 1) − 1e16 is 0.0 in floats and w + 1 exactly): the verdict
-    was decided already; this is what the learner reads."""
-    p = finding.at
-    if p is None:
-        return
-    shown = finding.extra["counterexample"]
+) -> Finding:
+    """The finding with its counterexample's values from exact arithmetic where float
+    rounding could change the digits shown (w + (1e16 + 1) − 1e16 is 0.0 in floats and w + 1
+    exactly): the verdict was decided already; this is what the learner reads."""
+    p, example = finding.at, finding.counterexample
+    if p is None or example is None:
+        return finding
     rounding = np.finfo(float).eps * 4
     doubtful = False
     for graph, values in ((claim, claim_v), (target, truth_v)):
@@ -406,19 +420,21 @@ def _sharpen(
         if values.shape[1:] == error.shape and (error > SHOWN_RTOL * np.abs(values[p])).any():
             doubtful = True
     if not doubtful:
-        return
+        return finding
     which = np.zeros(points.size, bool)
     which[p] = True
     exact = _exact_values(setting, [claim, target], points, which)
     if exact is None:
-        return
-    for key, graph, value in (("claim", claim, exact[0]), ("truth", target, exact[1])):
+        return finding
+    shown = []
+    for graph, value in ((claim, exact[0]), (target, exact[1])):
         # an exact zero of cancelling terms is zero, not its 50-digit rounding (1e-51)
         noise = points.magnitudes(graph)[p] * EXACT_RTOL
         number = _as_float(value)[0]
         if number.shape == noise.shape:
             number = np.where(np.abs(number) <= noise, 0.0, number)
-        shown[key] = _plain(number)
+        shown.append(_plain(number))
+    return replace(finding, counterexample=replace(example, claim=shown[0], truth=shown[1]))
 
 
 def _denoise(a: np.ndarray, slack: np.ndarray | None, p: int) -> np.ndarray:

@@ -7,6 +7,7 @@ step(0) judged at the kink) and the number by the one rule for a learner's numbe
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -47,7 +48,7 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
             return invalid("the gradient is too large or undefined at that point", claim_text)
         truth, noise = Fraction(as_float), Fraction(noise_float)
     what = f"∂L/∂{problem.wrt}"
-    details: dict[str, object] = {"read_as": claim_text, "truth_value": float(truth), "points": 1}
+    facts: dict[str, Any] = {"truth_value": float(truth), "points": 1}
     try:
         given = parse_number(claim_text, "--claim")
     except ExprError:
@@ -57,18 +58,18 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
                 "to build for this problem; give the number",
                 claim_text,
             )
-        return _check_expression(symbolic, claim_text, exact, truth_expr, truth, what, details)
+        return _check_expression(symbolic, claim_text, exact, truth_expr, truth, what, facts)
     shown = _shown(truth, given.figures)
     try:
         judged = judge(given, truth, what, noise)
     except ExprError as err:
         return invalid(str(err), claim_text)
-    details["unit"] = float(given.unit)
+    facts["unit"] = float(given.unit)
     if judged.correct:
         message = f"correct: {what} = {shown} at that point; {claim_text} is it correctly rounded"
-        return Verdict(CORRECT, None, message, claim_text, shown, details)
+        return Verdict(CORRECT, None, message, claim_text, shown, **facts)
     message = f"{judged.message} ({what} = {shown} at that point)"
-    return Verdict(INCORRECT, judged.code, message, claim_text, shown, details)
+    return Verdict(INCORRECT, judged.code, message, claim_text, shown, **facts)
 
 
 def _check_point(setting: Setting, point: dict[str, Fraction]) -> str | None:
@@ -121,7 +122,7 @@ def _check_expression(
     truth_expr: sp.Expr,
     truth: Fraction,
     what: str,
-    details: dict[str, object],
+    facts: dict[str, Any],
 ) -> Verdict:
     """An exact expression: equal to the truth when SymPy sees their difference is 0 (not
     merely below float precision: 1 + exp(-200) is not 1)."""
@@ -144,12 +145,12 @@ def _check_expression(
     shown, mine = _shown(truth, 10), _shown(number, 15)
     if is_exactly_zero(value - truth_expr):
         message = f"correct: {what} = {shown} at that point, exactly as your expression"
-        return Verdict(CORRECT, None, message, claim_text, shown, details)
+        return Verdict(CORRECT, None, message, claim_text, shown, **facts)
     if is_exactly_zero(value + truth_expr):
         message = f"sign flipped: your expression is {mine}, {what} = {shown} at that point"
-        return Verdict(INCORRECT, "sign_flip", message, claim_text, shown, details)
+        return Verdict(INCORRECT, "sign_flip", message, claim_text, shown, **facts)
     gap = sp.Float((value - truth_expr).evalf(3, maxn=600), 3)
     message = (
         f"wrong: your expression is {mine}, {what} = {shown} at that point (they differ by {gap})"
     )
-    return Verdict(INCORRECT, "wrong", message, claim_text, shown, details)
+    return Verdict(INCORRECT, "wrong", message, claim_text, shown, **facts)

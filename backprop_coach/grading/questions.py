@@ -4,6 +4,7 @@ engine's value for the variant drawn from a seed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backprop_coach.bank.model import NumericSpec, Question
@@ -34,14 +35,14 @@ def grade_derivation(
     if previous:
         compare[PREVIOUS] = previous
     verdict = grade(setting, answer, compare=compare, fmt=fmt, forbid=question.forbid)
-    matches = verdict.details.get("matches", [])
+    feedback = None
     if verdict.verdict == INCORRECT:
-        for i, wrong in enumerate(question.wrong_answers):
-            if f"mistake {i}" in matches:
-                verdict.details["feedback"] = wrong.feedback
-                break
-    verdict.details["same_as_previous"] = PREVIOUS in matches
-    return verdict
+        feedback = next(
+            (w.feedback for i, w in enumerate(question.wrong_answers)
+             if f"mistake {i}" in verdict.matches),
+            None,
+        )  # fmt: skip
+    return replace(verdict, feedback=feedback, same_as_previous=PREVIOUS in verdict.matches)
 
 
 def self_answers(question: Question) -> list[str]:
@@ -88,9 +89,9 @@ def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:
         judged = judge(given, truth, spec.ask, figures=spec.figures)
     except ExprError as err:
         return invalid(str(err), answer)
-    details: dict[str, Any] = {"read_as": answer, "truth_value": truth, "formula": law}
+    facts: dict[str, Any] = {"truth_value": truth, "formula": law}
     shown = f"{truth:.{decimals_for(truth, spec.figures + 2)}f}"
     if judged.correct:
-        return Verdict(CORRECT, None, f"correct: {spec.ask} = {shown}", answer, shown, details)
+        return Verdict(CORRECT, None, f"correct: {spec.ask} = {shown}", answer, shown, **facts)
     message = judged.message if judged.code != "wrong" else f"not quite: {spec.ask} is not {answer}"
-    return Verdict(INCORRECT, judged.code, message, answer, shown, details)
+    return Verdict(INCORRECT, judged.code, message, answer, shown, **facts)

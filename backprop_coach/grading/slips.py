@@ -140,7 +140,7 @@ def _argument_finding(wrote: str, meant: str, call: Call | None) -> Finding:
         "wrong_argument",
         f"wrong argument: you used {wrote} where {meant} belongs{where}; with {meant} there "
         "your claim is right",
-        {"wrote": wrote, "meant": meant},
+        wrote_meant=(wrote, meant),
     )
 
 
@@ -248,6 +248,6 @@ def domain_hint(
         return Finding(
             "domain",
             f"correct only if {name} is {words}{said}",
-            {"name": name, "domain": kind},
+            domain=(name, kind),
         )
     return None

@@ -283,8 +283,9 @@ def _grade_step(
         follows, against = correct, truth
     else:
         against = grade(
-            setting, step, quantities=quantities, reference=previous, fmt=fmt, display=False
-        )
+            setting, step, quantities=quantities, reference=previous, fmt=fmt, display=False,
+            target_name="your previous line",
+        )  # fmt: skip
         follows = against.verdict == CORRECT
     diagnosis = None if follows or correct else against.diagnosis  # a correction is no new error
     if correct:
@@ -292,7 +293,5 @@ def _grade_step(
     elif follows:
         message = "follows from your previous line (carries its error)"
     else:
-        message = against.message.replace(
-            "the true gradient", "your previous line" if previous else "the true gradient"
-        )
+        message = against.message
     return StepResult(number, step, correct, follows, diagnosis, message, read_as)

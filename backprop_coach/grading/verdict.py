@@ -1,8 +1,10 @@
-"""The result of grading one claim: plain data, JSON-ready, rendered elsewhere."""
+"""The result of grading one claim: frozen, typed values built once by the grader (and by the
+bank for a question's feedback), read by the renderers and the session, never patched.
+JSON-ready through `Verdict.to_json`, the contract of `check --json`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 CORRECT, INCORRECT, INVALID = "correct", "incorrect", "invalid"
@@ -22,15 +24,69 @@ DIAGNOSES = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
+class Reading:
+    """How the problem and the claim were read, echoed before the verdict: the loss and every
+    let as built, the broadcasting notes of problem and claim (each once), and whether the claim
+    had implicit products made explicit."""
+
+    wrt: str
+    wrt_shape: str  # "scalar" or "RxC"
+    loss: str
+    lets: dict[str, str]
+    notes: tuple[str, ...] = ()
+    implicit: bool = False
+
+
+@dataclass(frozen=True)
+class Forms:
+    """What a person reads: the truth (and the claim) pretty-printed by SymPy and as LaTeX.
+    `truth_latex` is None when the truth was too large to print symbolically (then
+    `truth_pretty` says so); `claim_pretty` is given for scalar claims only."""
+
+    truth_pretty: str
+    truth_latex: str | None = None
+    claim_pretty: str | None = None
+    claim_latex: str | None = None
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A sample point where the claim and the truth differ: the primaries there (rounded to 6
+    digits), the lets computed from them, and both values (numbers; vectors as flat lists,
+    matrices as lists of rows). `wrong_entries` names every entry that differs ([i] or [i,j])."""
+
+    point: dict[str, Any]
+    claim: Any
+    truth: Any
+    lets: dict[str, Any] = field(default_factory=dict)
+    wrong_entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Verdict:
     verdict: str  # correct | incorrect | invalid
-    diagnosis: str | None
+    diagnosis: str | None  # one of DIAGNOSES when incorrect
     message: str
     claim: str  # how the claim was read
-    truth: str  # the true gradient, as text
-    # For renderers and scripting; not part of the JSON contract of `check --json`.
-    details: dict[str, Any] = field(default_factory=dict)
+    truth: str  # the true gradient (or value), as text
+    method: str | None = None  # for a correct claim: "symbolic" (proved) or "numeric"
+    reading: Reading | None = None  # once the problem was read
+    forms: Forms | None = None  # when printed forms were asked for
+    claim_shape: str | None = None
+    points: int | None = None  # sample points the verdict rests on
+    matches: tuple[str, ...] = ()  # labels of the reference forms the claim equals
+    counterexample: Counterexample | None = None
+    factor: str | None = None  # the missing or extra factor, or the constant factor
+    domain: tuple[str, str] | None = None  # (name, domain) that would make the claim right
+    wrote_meant: tuple[str, str] | None = None  # wrong_argument: what was used, what belongs
+    # a bank question's layer
+    feedback: str | None = None  # a listed mistake's feedback when the claim matches it
+    same_as_previous: bool = False
+    # numbers (check --at, numeric questions)
+    truth_value: float | None = None
+    formula: str | None = None
+    unit: float | None = None  # half a unit of the given number's last digit
 
     @property
     def exit_code(self) -> int:
@@ -41,21 +97,21 @@ class Verdict:
         ("symbolic" when proved, "numeric" when it agrees at every sample point); and, once the
         problem was read, loss_read_as, lets_read_as and the broadcasting notes of problem and
         claim."""
-        data = asdict(self)
-        details = data.pop("details")
-        if "method" in details:
-            data["method"] = details["method"]
-        if "loss_read_as" in details:
-            data["loss_read_as"] = details["loss_read_as"]
-            data["lets_read_as"] = details["lets_read_as"]
-            data["notes"] = broadcast_notes(details)
+        data: dict[str, Any] = {
+            "verdict": self.verdict,
+            "diagnosis": self.diagnosis,
+            "message": self.message,
+            "claim": self.claim,
+            "truth": self.truth,
+        }
+        if self.method is not None:
+            data["method"] = self.method
+        if self.reading is not None:
+            data["loss_read_as"] = self.reading.loss
+            data["lets_read_as"] = dict(self.reading.lets)
+            data["notes"] = list(self.reading.notes)
         return data
 
 
 def invalid(message: str, claim: str = "") -> Verdict:
     return Verdict(INVALID, None, message, claim, "")
-
-
-def broadcast_notes(details: dict[str, Any]) -> list[str]:
-    """Where the problem and the claim broadcast a row or a column, each said once."""
-    return list(dict.fromkeys([*details.get("problem_notes", []), *details.get("notes", [])]))

@@ -222,7 +222,7 @@ class Session:
         verdict = self.grader(cur.item, text, cur.previous)
         if verdict.verdict == INVALID:
             return [Invalid(f"{verdict.message} (no attempt used)")]
-        if verdict.verdict != CORRECT and verdict.details.get("same_as_previous"):
+        if verdict.verdict != CORRECT and verdict.same_as_previous:
             return [Repeat(verdict)]
         cur.attempts += 1
         cur.previous = text
@@ -231,7 +231,7 @@ class Session:
         correct = verdict.verdict == CORRECT
         final = correct or cur.attempts >= MAX_ATTEMPTS
         events: list[Event] = [Graded(verdict, cur.attempts, MAX_ATTEMPTS - cur.attempts, overtime)]
-        detail = verdict.details.get("factor")
+        detail = verdict.factor
         rating = None
         if final:
             rating = self._rating(correct, cur.attempts, cur.hints, seconds, overtime)

@@ -84,7 +84,7 @@ def render_graded(graded: Graded) -> RenderableType:
             head.append(f" · {v.diagnosis}", style="bold")
         parts.append(head)
         parts.append(Text("  " + v.message))
-        feedback = v.details.get("feedback")
+        feedback = v.feedback
         if feedback:
             parts.append(Text("  " + feedback, style="italic"))
         if graded.attempts_left:

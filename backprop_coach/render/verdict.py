@@ -9,14 +9,14 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, broadcast_notes
+from backprop_coach.grading.verdict import CORRECT, INCORRECT, Counterexample, Verdict
 
 STYLES = {CORRECT: ("✓", "bold green"), INCORRECT: ("✗", "bold red")}
 
 
 def render_read_as(verdict: Verdict) -> RenderableType:
     line = Text.assemble(("read as  ", "dim"), (verdict.claim, "bold"))
-    if verdict.details.get("implicit"):
+    if verdict.reading is not None and verdict.reading.implicit:
         line.append("   (implicit multiplication made explicit)", style="dim")
     return line
 
@@ -24,16 +24,16 @@ def render_read_as(verdict: Verdict) -> RenderableType:
 def render_problem(verdict: Verdict) -> RenderableType | None:
     """How the loss and every let were read, so a typo in the problem shows before the verdict;
     and where a row or column was broadcast."""
-    d = verdict.details
-    if "loss_read_as" not in d:
+    reading = verdict.reading
+    if reading is None:
         return None
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
-    grid.add_row("loss", Text(f"L = {d['loss_read_as']}"))
-    for name, text in d["lets_read_as"].items():
+    grid.add_row("loss", Text(f"L = {reading.loss}"))
+    for name, text in reading.lets.items():
         grid.add_row("let", Text(f"{name} = {text}"))
-    for note in broadcast_notes(d):
+    for note in reading.notes:
         grid.add_row("note", Text(note))
     return Padding(grid, (0, 0, 1, 0))
 
@@ -45,16 +45,16 @@ def render_verdict(verdict: Verdict, show_truth: bool = True) -> RenderableType:
         parts.append(problem)
     if verdict.claim:
         parts.append(render_read_as(verdict))
-    d = verdict.details
-    if show_truth and "truth_pretty" in d:
+    forms, reading = verdict.forms, verdict.reading
+    if show_truth and forms is not None and reading is not None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
-        if "claim_shape" in d:
+        if verdict.claim_shape is not None:
             grid.add_row(
-                f"your claim\n{d['claim_shape']}", Text(d.get("claim_pretty", verdict.claim))
+                f"your claim\n{verdict.claim_shape}", Text(forms.claim_pretty or verdict.claim)
             )
-        grid.add_row(f"∂L/∂{d.get('wrt', '')}\n{d.get('wrt_shape', '')}", Text(d["truth_pretty"]))
+        grid.add_row(f"∂L/∂{reading.wrt}\n{reading.wrt_shape}", Text(forms.truth_pretty))
         parts.append(Padding(grid, (1, 0)))
     mark, style = STYLES.get(verdict.verdict, ("!", "bold yellow"))
     head = Text(f"{mark} {verdict.verdict}", style=style)
@@ -62,25 +62,21 @@ def render_verdict(verdict: Verdict, show_truth: bool = True) -> RenderableType:
         head.append(f" · {verdict.diagnosis}", style="bold")
     parts.append(head)
     parts.append(Text("  " + verdict.message))
-    if "counterexample" in d and show_truth:
-        parts.append(render_counterexample(d["counterexample"]))
+    if verdict.counterexample is not None and show_truth:
+        parts.append(render_counterexample(verdict.counterexample))
     return Group(*parts)
 
 
-def render_counterexample(example: dict[str, object]) -> RenderableType:
+def render_counterexample(example: Counterexample) -> RenderableType:
     table = Table(title="counterexample", title_justify="left", box=None, pad_edge=False)
     table.add_column("at", style="dim")
     table.add_column("value")
-    point = example["point"]
-    assert isinstance(point, dict)
-    for name, value in point.items():
+    for name, value in example.point.items():
         table.add_row(name, _short(value))
-    lets = example.get("lets") or {}
-    assert isinstance(lets, dict)
-    for name, value in lets.items():  # computed from the point, as the learner would
+    for name, value in example.lets.items():  # computed from the point, as the learner would
         table.add_row(f"→ {name}", _short(value), style="italic")
-    table.add_row("your claim", _short(example["claim"]), style="red")
-    table.add_row("true gradient", _short(example["truth"]), style="green")
+    table.add_row("your claim", _short(example.claim), style="red")
+    table.add_row("true gradient", _short(example.truth), style="green")
     return Padding(table, (1, 0, 0, 2))
 
 
@@ -104,13 +100,13 @@ def _short(value: object) -> str:
 
 def render_latex(verdict: Verdict) -> RenderableType:
     """The claim and the truth as LaTeX, for pasting into notes."""
-    d = verdict.details
-    if "truth_latex" not in d:
+    forms, reading = verdict.forms, verdict.reading
+    if forms is None or forms.truth_latex is None or reading is None:
         return Text("")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column()
-    table.add_row("claim (LaTeX)", Text(d.get("claim_latex", "")))
-    entry = " [0,0]" if d.get("wrt_shape", "scalar") != "scalar" else ""
-    table.add_row(f"∂L/∂{d.get('wrt', '')}{entry} (LaTeX)", Text(d["truth_latex"]))
+    table.add_row("claim (LaTeX)", Text(forms.claim_latex or ""))
+    entry = " [0,0]" if reading.wrt_shape != "scalar" else ""
+    table.add_row(f"∂L/∂{reading.wrt}{entry} (LaTeX)", Text(forms.truth_latex))
     return Padding(table, (1, 0, 0, 0))
