@@ -277,7 +277,7 @@ def test_a_question_that_answers_itself_must_forbid_its_notation(tmp_path: Path)
     failures = validate_question(load_question(path))
     assert any(f.startswith("forbid:") and "sigmoid'" in f for f in failures), failures
 
-    from backprop_coach.grading.questions import grade_derivation
+    from backprop_coach.bank.grade import grade_derivation
 
     question = SHIPPED.get("sigmoid-derivative")
     for spelling in ("σ'(z)", "sigmoid'(z)", "sigma'(z)", r"\sigma'(z)"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from backprop_coach.bank.grade import grade_derivation, grade_numeric
 from backprop_coach.bank.load import load_bank, shipped_bank
-from backprop_coach.grading.questions import grade_derivation, grade_numeric
 from backprop_coach.practice import session as s
 from backprop_coach.practice.session import Item, Session
 
@@ -133,7 +133,7 @@ def test_concept_question_asks_for_a_rating() -> None:
 
 
 def test_numeric_question_graded_against_the_engine() -> None:
-    from backprop_coach.grading.questions import numeric_truth
+    from backprop_coach.bank.grade import numeric_truth
 
     _, truth, _ = numeric_truth(NUMERIC.numeric, 7)
     session, _ = make(NUMERIC)

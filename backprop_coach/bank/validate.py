@@ -38,7 +38,7 @@ def validate_question(question: Question) -> list[str]:
 
 
 def _derivation(q: Question) -> list[str]:
-    from backprop_coach.grading.questions import grade_derivation, self_answers
+    from backprop_coach.bank.grade import grade_derivation, self_answers
 
     failures = []
     accepted: dict[str, str] = {}
@@ -72,7 +72,7 @@ def _derivation(q: Question) -> list[str]:
 
 
 def _numeric(q: Question) -> list[str]:
-    from backprop_coach.grading.questions import network_for, numeric_truth
+    from backprop_coach.bank.grade import network_for, numeric_truth
 
     assert q.numeric is not None
     spec = q.numeric

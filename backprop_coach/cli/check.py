@@ -230,8 +230,8 @@ def _question(
     tailored feedback when the answer matches a listed mistake."""
     if question_id is None or answer is None:
         fail("--question and --answer go together: --question ID --answer EXPR")
+    from backprop_coach.bank.grade import grade_derivation
     from backprop_coach.cli.bank import find, load
-    from backprop_coach.grading.questions import grade_derivation
     from backprop_coach.grading.sandbox import Sandbox
     from backprop_coach.grading.service import run
 

@@ -164,7 +164,7 @@ def tell_notes(store: Any) -> None:
 
 
 def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
-    from backprop_coach.grading.questions import grade_derivation, grade_numeric
+    from backprop_coach.bank.grade import grade_derivation, grade_numeric
     from backprop_coach.grading.sandbox import Sandbox
     from backprop_coach.grading.service import run
 
@@ -316,7 +316,7 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
             case s.HintShown():
                 show(r.render_hint(event))
             case s.Reveal():
-                show(r.render_reveal(event.item, event.reason))
+                show(r.render_reveal(event))
             case s.RateRequest():
                 show(r.render_rate_request())
             case s.Note():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from backprop_coach.bank.grade import Worked, names_for, worked_for
 from backprop_coach.bank.model import Question
 from backprop_coach.grading.verdict import CORRECT, INVALID, Verdict
 from backprop_coach.practice.schedule import RATINGS
@@ -75,6 +76,8 @@ class Ask:
     score: int
     answered: int
     limit: float | None
+    names: list[tuple[str, str, str]] = field(default_factory=list)  # a derivation's names
+    worked: Worked | None = None  # a numeric question's variant: its network is shown
 
 
 @dataclass
@@ -106,6 +109,7 @@ class HintShown:
 class Reveal:
     item: Item
     reason: str  # "asked", "attempts", "concept"
+    worked: Worked | None = None  # a numeric question's every number
 
 
 @dataclass
@@ -145,6 +149,7 @@ Event = (
 class _Current:
     item: Item
     started: float
+    worked: Worked | None = None
     attempts: int = 0
     hints: int = 0
     previous: str | None = None
@@ -187,9 +192,12 @@ class Session:
         if self.finished:
             return [Done(self.outcomes)]
         item = self.items[self._index]
-        self._current = _Current(item, self.clock())
+        worked = worked_for(item.question, item.seed)  # the engine, once a question
+        self._current = _Current(item, self.clock(), worked)
         score = sum(o.right for o in self.outcomes)
-        return [Ask(item, self._index + 1, len(self.items), score, len(self.outcomes), self.limit)]
+        number, total = self._index + 1, len(self.items)
+        names = names_for(item.question)
+        return [Ask(item, number, total, score, len(self.outcomes), self.limit, names, worked)]
 
     def handle(self, line: str) -> list[Event]:
         """One line from the learner."""
@@ -252,7 +260,7 @@ class Session:
             )
         )
         if not correct:
-            events.append(Reveal(cur.item, "attempts"))
+            events.append(Reveal(cur.item, "attempts", cur.worked))
         return events + self._next()
 
     def _rating(
@@ -297,7 +305,7 @@ class Session:
                 Outcome(cur.item, "revealed", cur.attempts, cur.hints, seconds, "again")
             )
             record = Record(self._attempt("revealed", "", None, None, seconds), "again")
-            return [Reveal(cur.item, "asked"), record, *self._next()]
+            return [Reveal(cur.item, "asked", cur.worked), record, *self._next()]
         if command == ":skip":
             seconds = self.elapsed()
             self.outcomes.append(

@@ -10,7 +10,17 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_coach.practice.session import Ask, Graded, Help, HintShown, Item, Outcome, Repeat
+from backprop_coach.bank.grade import Worked
+from backprop_coach.practice.session import (
+    Ask,
+    Graded,
+    Help,
+    HintShown,
+    Item,
+    Outcome,
+    Repeat,
+    Reveal,
+)
 from backprop_coach.render.question import render_explanation, render_names, render_prompt
 from backprop_coach.render.verdict import render_read_as
 
@@ -23,14 +33,13 @@ RESULT_STYLE = {
 }
 
 
-def render_network(item: Item) -> RenderableType:
+def render_network(item: Item, worked: Worked) -> RenderableType:
     """The numbers of a numeric question's variant, as a learner copies them onto paper."""
-    from backprop_coach.grading.questions import network_for
     from backprop_coach.render.trace import fmt
 
     spec = item.question.numeric
     assert spec is not None
-    net = network_for(spec, item.seed)
+    net = worked.network
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column(style="bold")
     table.add_column()
@@ -51,22 +60,20 @@ def render_network(item: Item) -> RenderableType:
 def render_ask(ask: Ask) -> RenderableType:
     q = ask.item.question
     extra: list[RenderableType] = []
-    if q.problem is not None:
+    if ask.names:
         from backprop_coach.expr.algebra import GREEK_ASCII
-        from backprop_coach.grading.problem import names_in_play
-        from backprop_coach.grading.setting import let_shapes
 
         rows = [
             (f"{n} ({GREEK_ASCII[n]})" if n in GREEK_ASCII else n, shape, meaning)
-            for n, shape, meaning in names_in_play(q.problem, let_shapes(q.problem))
+            for n, shape, meaning in ask.names
         ]
         extra.append(Text("names you can use", style="dim"))
         extra.append(render_names(rows))
-    if q.numeric is not None:
+    if q.numeric is not None and ask.worked is not None:
         extra.append(
             Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to {q.numeric.figures} significant figures", style="dim")
         )
-        extra.append(render_network(ask.item))
+        extra.append(render_network(ask.item, ask.worked))
     progress = f"question {ask.number} of {ask.total} · score {ask.score}/{ask.answered}"
     if ask.limit:
         progress += f" · {ask.limit:g} s"
@@ -110,23 +117,21 @@ def render_hint(hint: HintShown) -> RenderableType:
     return Text.assemble((f"hint {hint.number}/{hint.total}  ", "bold cyan"), hint.text)
 
 
-def render_reveal(item: Item, reason: str) -> RenderableType:
+def render_reveal(reveal: Reveal) -> RenderableType:
     parts: list[RenderableType] = []
-    if reason == "attempts":
+    if reveal.reason == "attempts":
         parts.append(Text("out of attempts: here is the worked answer", style="yellow"))
-    parts.append(render_explanation(item.question))
-    if item.question.numeric is not None:
-        from backprop_coach.grading.questions import numeric_truth
+    parts.append(render_explanation(reveal.item.question))
+    spec, worked = reveal.item.question.numeric, reveal.worked
+    if spec is not None and worked is not None:
         from backprop_coach.render.trace import render_trace
 
-        spec = item.question.numeric
-        worked, value, law = numeric_truth(spec, item.seed)
-        parts.append(render_trace(worked, ("forward", "backward", "update"), 4))
+        parts.append(render_trace(worked.trace, ("forward", "backward", "update"), 4))
         parts.append(
             Text.assemble(
                 ("answer  ", "dim"),
-                (f"{spec.ask} = {value:.{spec.figures + 1}g}", "bold green"),
-                (f"   from {law}", "dim"),
+                (f"{spec.ask} = {worked.value:.{spec.figures + 1}g}", "bold green"),
+                (f"   from {worked.law}", "dim"),
             )
         )
     return Group(*parts)

@@ -4,7 +4,7 @@ engine's value for the variant drawn from a seed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backprop_coach.bank.model import NumericSpec, Question
@@ -16,8 +16,9 @@ from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse_number, parse_quantity_claim
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
+from backprop_coach.grading.problem import names_in_play
 from backprop_coach.grading.rounding import decimals_for, judge
-from backprop_coach.grading.setting import setting_for
+from backprop_coach.grading.setting import let_shapes, setting_for
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"
@@ -74,6 +75,35 @@ def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:
     claim = parse_quantity_claim(f"{spec.ask}=0")
     value = select(value_of(worked, claim.base, claim.layer), claim.index)
     return worked, float(value), formula(worked, claim.base, claim.layer)
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A numeric question's variant worked by the engine, once: the network the learner
+    copies, every quantity (`trace`), the asked value and the formula that gives it."""
+
+    trace: Trace
+    value: float
+    law: str
+
+    @property
+    def network(self) -> Network:
+        return self.trace.network
+
+
+def worked_for(question: Question, seed: int) -> Worked | None:
+    """The worked variant of a numeric question (None for other kinds)."""
+    if question.numeric is None:
+        return None
+    return Worked(*numeric_truth(question.numeric, seed))
+
+
+def names_for(question: Question) -> list[tuple[str, str, str]]:
+    """(name, shape, domain or definition) for every name a derivation's answer may use, lets
+    with the shape they build to; [] for other kinds."""
+    if question.problem is None:
+        return []
+    return names_in_play(question.problem, let_shapes(question.problem))
 
 
 def grade_numeric(question: Question, answer: str, seed: int) -> Verdict:
