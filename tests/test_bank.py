@@ -75,7 +75,7 @@ def test_template_of_each_kind_validates(tmp_path: Path) -> None:
         ),
         (good("x").replace('wrt = "w"', 'wrt = "q"'), "wrt"),
         (good("x").replace('answer = "(a - y)*a*(1 - a)*x"', 'answer = "(a - y"'), "answer"),
-        (good("x").replace("shape = []", 'shape = ["W=2y"]'), "loss/wrt/let/shape/domain"),
+        (good("x").replace("shape = []", 'shape = ["W=2y"]'), "shape"),  # the field at fault
         ("colour = 1\n" + good("x"), "colour"),
         (good("x").replace("shape = []", 'shape = []\nforbid = ["sigmod\'"]'), "forbid[0]"),
         (good("x").replace("shape = []", 'shape = []\nforbid = ["sqrt\'"]'), "forbid[0]"),

@@ -161,7 +161,7 @@ def test_counterexample_values_are_true() -> None:
         (SSE, "factorial(10^9)", "unknown function factorial"),
         (SSE, "x +", "column 4"),
         (Problem("W@x", "W", (), {"W": (2, 2), "x": (2, 1)}), "x.T", "loss must be a scalar"),
-        (Problem("w*x", "v"), "x", "--wrt v: not a name"),
+        (Problem("w*x", "v"), "x", "wrt v: not a name"),
         (Problem("log(w)", "w", (), {}, {"w": "real"}), "1/w", ""),
     ],
 )
@@ -235,7 +235,7 @@ def test_specs_are_validated() -> None:
     problem = problem_from_specs("(a - y)^2", "a", ["a=sigmoid(z)"], [], ["y=unit"])
     assert problem.domains == {"y": "unit"}
     verdict = check(Problem("w*x", "w", (), {"q": (2, 1)}), "x")
-    assert verdict.verdict == "invalid" and "--shape q" in verdict.message
+    assert verdict.verdict == "invalid" and "shape q" in verdict.message
 
 
 def test_greek_names_answer_to_ascii_spelling() -> None:

@@ -26,7 +26,7 @@ from backprop_coach.engine.names import (
     MAX_LAYERS,
     quantity_shape,
 )
-from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.errors import ExprError, SpecError
 from backprop_coach.expr.functions import DIFFERENTIABLE, canonical_function
 from backprop_coach.expr.parse import parse, parse_quantity_claim
 from backprop_coach.expr.tree import names
@@ -282,6 +282,8 @@ def _derivation(f: _Fields) -> dict[str, Any]:
         problem = problem_from_specs(
             f.text("loss"), f.text("wrt"), f.texts("let"), f.texts("shape"), f.texts("domain")
         )
+    except SpecError as err:  # the field at fault, named as the file names it
+        raise f.fail(err.field or "loss/wrt/let/shape/domain", err.message) from None
     except ExprError as err:
         raise f.fail("loss/wrt/let/shape/domain", str(err)) from None
     _syntax(f, problem)

@@ -10,7 +10,6 @@ from backprop_coach.grading.problem import Problem
 
 FORMAT_VERSION = 1
 KINDS = ("derivation", "numeric", "concept")
-RATINGS = ("again", "hard", "good", "easy")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from backprop_coach.cli.output import emit_json, fail, finite_seconds, read_text, show
+from backprop_coach.cli.output import (
+    as_option,
+    emit_json,
+    fail,
+    finite_seconds,
+    read_text,
+    show,
+)
 
 EPILOG = """\
 **Examples**
@@ -193,12 +200,12 @@ def check(
 
     try:
         problem = problem_from_specs(loss, wrt, let or [], shape or [], domain or [])
-        point = once("--at", [parse_point(spec) for spec in at or []])
+        point = once("at", [parse_point(spec) for spec in at or []])
         verdict = check_claim(
             problem, claim, point, timeout, fmt=input_format, display=not json_output, truth=True
         )
-    except ExprError as err:
-        verdict = invalid(str(err), claim)
+    except ExprError as err:  # a spec on the command line: named by its option
+        verdict = invalid(as_option(err), claim)
     except KeyboardInterrupt:
         fail("interrupted", 130)
         return
@@ -328,8 +335,7 @@ def _steps(
                 loss or "", wrt or "", let or [], shape or [], domain or []
             )
         except ExprError as err:
-            fail(str(err))
-            return
+            fail(as_option(err))
         wrt_given = wrt is not None
     with Sandbox() as box:
         # the steps get 3 x --timeout (then the ones checked are reported), the sandbox 4 x

@@ -84,6 +84,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def as_option(err: Exception) -> str:
+    """An input error as the command line says it: a spec's field as its option (--shape W:
+    ...), anything else as it is."""
+    from backprop_coach.expr.errors import SpecError
+
+    if isinstance(err, SpecError) and err.field and not err.field.startswith("-"):
+        return f"--{err.field} {err.message}"
+    return str(err)
+
+
 def finite_seconds(option: str, value: float) -> float:
     """A time limit that is a real number (typer's ranges let nan and inf through)."""
     import math

@@ -43,12 +43,6 @@ def layer_value(trace: Trace, lt: LayerTrace, base: str) -> Array:
     return display(trace, array, vector=True)
 
 
-def label(base: str, layer: int | None) -> str:
-    if base == "loss":
-        return "loss"
-    return f"{base}{layer}_new" if base in ("W", "b") else f"{base}{layer}"
-
-
 def formula(trace: Trace, base: str, layer: int | None) -> str:
     """The formula that produces a quantity, in the notation of the derivation."""
     net = trace.network

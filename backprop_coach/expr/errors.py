@@ -34,4 +34,13 @@ class ShapeError(ExprError):
 
 
 class SpecError(ExprError):
-    """A malformed command-line spec such as --shape W=2y3."""
+    """A malformed spec of a problem, such as the shape W=2y3. `field` names what it
+    specifies (let, shape, domain, wrt, at, check); the message does not name an option, so
+    the command line can say `--shape W: ...` and a question file `shape: W: ...`."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.message}" if self.field else self.message

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from backprop_coach.expr.errors import LimitError, ParseError, SpecError
+from backprop_coach.expr.errors import ExprError, LimitError, ParseError, SpecError
 from backprop_coach.expr.functions import (
     DIFFERENTIABLE,
     FUNCTIONS,
@@ -110,11 +110,18 @@ def _leibniz(text: str, i: int, quantities: frozenset[str] | None) -> re.Match[s
     return None
 
 
+def within_limit(
+    text: str, what: str = "input", error: type[ExprError] = LimitError
+) -> None:
+    """Refuse text longer than MAX_LENGTH before any work is done on it."""
+    if len(text) > MAX_LENGTH:
+        raise error(f"{what} too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
+
+
 def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]:
     """Split `text` into tokens; raise ParseError naming the column of anything unexpected.
     `quantities`, when given, are the names a dL/da Leibniz term may use."""
-    if len(text) > MAX_LENGTH:
-        raise LimitError(f"input too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
+    within_limit(text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -266,8 +273,7 @@ def tokenize_latex(text: str) -> list[Token]:
     """LaTeX to the same tokens as the plain language (expr.latex does the lexing)."""
     from backprop_coach.expr.latex import lex
 
-    if len(text) > MAX_LENGTH:
-        raise LimitError(f"input too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
+    within_limit(text)
     tokens: list[Token] = []
 
     def emit(kind: str, value: str, index: int) -> None:
@@ -565,65 +571,63 @@ DOMAINS = (
 )  # fmt: skip
 
 
-def _split_spec(text: str, option: str, example: str) -> tuple[str, str]:
-    if len(text) > MAX_LENGTH:
-        raise SpecError(f"{option} value too long ({len(text):,} characters)")
+def _split_spec(text: str, field: str, example: str) -> tuple[str, str]:
+    within_limit(text, f"{field} value", SpecError)
     name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:
-        raise SpecError(
-            f"{option} expects NAME=VALUE (for example {option} {example}), got {text!r}"
-        )
-    check_name(name, option)
+        raise SpecError(f"expects NAME=VALUE (for example {example}), got {text!r}", field)
+    check_name(name, field)
     return name, value
 
 
-def check_name(name: str, option: str) -> str:
-    """Validate a bare name given on the command line."""
+def check_name(name: str, field: str) -> str:
+    """Validate a bare name given in a spec (`field`: wrt, shape, ...)."""
     if not (name[:1].isalpha() and all(_is_name_char(c) for c in name)):
         raise SpecError(
-            f"{option}: {name!r} is not a name (letters, digits and _, starting with a letter)"
+            f"{name!r} is not a name (letters, digits and _, starting with a letter)", field
         )
     if canonical_function(name) is not None and name not in LETTER_FUNCTIONS:
-        raise SpecError(f"{option}: {name!r} is a function name and cannot name a quantity")
+        raise SpecError(f"{name!r} is a function name and cannot name a quantity", field)
     return name
 
 
 def split_let(text: str) -> tuple[str, str]:
-    """`NAME=EXPR` for --let; the expression is parsed when the problem is built."""
-    return _split_spec(text, "--let", "z=w*x+b")
+    """`NAME=EXPR` for a let; the expression is parsed when the problem is built."""
+    return _split_spec(text, "let", "z=w*x+b")
 
 
 def parse_shape(text: str) -> tuple[str, tuple[int, int]]:
-    name, value = _split_spec(text, "--shape", "W=2x3")
+    name, value = _split_spec(text, "shape", "W=2x3")
     m = re.fullmatch(r"([0-9]{1,5})\s*[xX×,]\s*([0-9]{1,5})", value) or re.fullmatch(
         r"([0-9]{1,5})", value
     )
     if m is None:
-        raise SpecError(f"--shape {name}: expected ROWSxCOLS such as 3x1, got {value!r}")
+        raise SpecError(f"{name}: expected ROWSxCOLS such as 3x1, got {value!r}", "shape")
     rows = int(m.group(1))
     cols = int(m.group(2)) if m.lastindex == 2 else 1
     if rows < 1 or cols < 1:
-        raise SpecError(f"--shape {name}: dimensions must be at least 1, got {rows}x{cols}")
+        raise SpecError(f"{name}: dimensions must be at least 1, got {rows}x{cols}", "shape")
     if rows * cols > MAX_MATRIX_ENTRIES:
         raise SpecError(
-            f"--shape {name}: {rows}x{cols} has {rows * cols} entries; the limit is "
-            f"{MAX_MATRIX_ENTRIES} (interview-sized examples are enough to decide a formula)"
+            f"{name}: {rows}x{cols} has {rows * cols} entries; the limit is "
+            f"{MAX_MATRIX_ENTRIES} (interview-sized examples are enough to decide a formula)",
+            "shape",
         )
     return name, (rows, cols)
 
 
 def parse_domain(text: str) -> tuple[str, str]:
-    name, value = _split_spec(text, "--domain", "y=onehot")
+    name, value = _split_spec(text, "domain", "y=onehot")
     kind = value.lower()
     if kind not in DOMAINS:
-        raise SpecError(f"--domain {name}: unknown domain {value!r}; known: {', '.join(DOMAINS)}")
+        raise SpecError(f"{name}: unknown domain {value!r}; known: {', '.join(DOMAINS)}", "domain")
     return name, kind
 
 
 def parse_point(text: str) -> tuple[str, Fraction]:
     """`NAME=VALUE` for --at: the name and the exact value."""
-    name, value = _split_spec(text, "--at", "w=0.5")
+    name, value = _split_spec(text, "at", "w=0.5")
     return name, parse_number(value, f"--at {name}").value
 
 
@@ -683,8 +687,7 @@ class QuantityClaim:
 
 
 def parse_quantity_claim(text: str) -> QuantityClaim:
-    if len(text) > MAX_LENGTH:
-        raise SpecError(f"--check value too long ({len(text):,} characters)")
+    within_limit(text, "--check value", SpecError)
     m = _QUANTITY.fullmatch(text)
     names = "names: loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new (L counts layers from 1)"
     unknown = re.fullmatch(r"\s*([^\W\d]\w*)\s*(?:\[[^=]*)?=.*", text, re.S)

@@ -106,7 +106,7 @@ def check_calls(trees: list[Node], known: Collection[str]) -> None:
                 err = unknown_function(node.id, node.col)
                 err.message += (
                     f"; for a product write {node.id}*(...), or declare {node.id} with "
-                    "--shape or --domain"
+                    "a shape or a domain"
                 )
                 raise err
 
@@ -117,21 +117,20 @@ def read_problem(problem: Problem) -> tuple[Parsed, dict[str, Parsed], list[str]
     loss_tree = parse(problem.loss)
     let_trees = {name: parse(text) for name, text in problem.lets}
     if len(let_trees) != len(problem.lets):
-        raise SpecError("each --let name may be defined only once")
+        raise SpecError("each name may be defined only once", "let")
     declared = declared_names(problem)
     trees = [*(p.tree for p in let_trees.values()), loss_tree.tree]
     check_calls(trees, declared)
     order = primary_names(trees, let_trees, declared)
-    for option, mapping in (("--shape", problem.shapes), ("--domain", problem.domains)):
+    for kind, mapping in (("shape", problem.shapes), ("domain", problem.domains)):
         for name in mapping:
-            if name in let_trees and option == "--domain":
-                raise SpecError(
-                    f"--domain {name}: {name} is a --let; domains are for primary names"
-                )
+            if name in let_trees and kind == "domain":
+                raise SpecError(f"{name}: {name} is a let; domains are for primary names", kind)
             if name not in order and name not in let_trees:
                 raise SpecError(
-                    f"{option} {name}: {name} does not appear in the loss or any --let "
-                    f"(names: {', '.join(order + list(let_trees))})"
+                    f"{name}: {name} does not appear in the loss or any let "
+                    f"(names: {', '.join(order + list(let_trees))})",
+                    kind,
                 )
     return loss_tree, let_trees, order
 
@@ -147,25 +146,25 @@ def problem_from_specs(
     from backprop_coach.expr.parse import check_name, parse_domain, parse_shape, split_let
 
     if wrt.strip():  # empty: to be named by the derivation itself (check --steps)
-        check_name(wrt.strip(), "--wrt")
+        check_name(wrt.strip(), "wrt")
     return Problem(
         loss=loss,
         wrt=wrt.strip(),
         lets=tuple(split_let(spec) for spec in lets),
-        shapes=once("--shape", [parse_shape(spec) for spec in shapes]),
-        domains=once("--domain", [parse_domain(spec) for spec in domains]),
+        shapes=once("shape", [parse_shape(spec) for spec in shapes]),
+        domains=once("domain", [parse_domain(spec) for spec in domains]),
     )
 
 
 T = TypeVar("T")
 
 
-def once(option: str, pairs: list[tuple[str, T]]) -> dict[str, T]:
+def once(field: str, pairs: list[tuple[str, T]]) -> dict[str, T]:
     """NAME=VALUE specs as a dict; a name given twice is an error, never silently the last."""
     out: dict[str, T] = {}
     for name, value in pairs:
         if name in out:
-            raise SpecError(f"{option} {name} is given twice; give each name once")
+            raise SpecError(f"{name} is given twice; give each name once", field)
         out[name] = value
     return out
 

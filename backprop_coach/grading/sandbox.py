@@ -294,7 +294,3 @@ class Pool:
                     done[index] = ("timeout", f"gave up after {timeout:g} s")
                     idle.append(box)
 
-
-def in_sandbox() -> bool:
-    """True when forking is available (POSIX); elsewhere work runs in-process."""
-    return os.name == "posix"

@@ -58,8 +58,9 @@ def build_world(
         made = scalar(shape_in(value))
         if name in problem.shapes and problem.shapes[name] != (made or (1, 1)):
             raise SpecError(
-                f"--shape {name}={shape_text(problem.shapes[name])} but the --let makes it "
-                f"{shape_text(made)}"
+                f"{name}={shape_text(problem.shapes[name])}, but its let makes it "
+                f"{shape_text(made)}",
+                "shape",
             )
         if name == problem.wrt:
             wrt_definition = value
@@ -69,7 +70,9 @@ def build_world(
         scope_values[name] = value
     if wrt_value is None:
         known = ", ".join(order + list(let_trees))
-        raise SpecError(f"--wrt {problem.wrt}: not a name in the loss or a --let (names: {known})")
+        raise SpecError(
+            f"{problem.wrt}: not a name in the loss or a let (names: {known})", "wrt"
+        )
     scope = Scope(scope_values)
     loss = build_in(loss_tree.tree, scope, log)
     loss_shape = scalar(shape_in(loss))
