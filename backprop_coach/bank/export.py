@@ -249,7 +249,11 @@ def _numeric_variants(question: Question) -> tuple[str, str]:
                 f"W{l}    {_numbers(layer.W, spec.decimals)}   ({rows}x{columns}, {layer.activation})"
             )
             lines.append(f"b{l}    {_numbers(layer.b, spec.decimals)}")
-        lines += [f"y     {_numbers(net.y, spec.decimals)}", f"η     {net.lr:g}", f"loss  {net.loss}"]
+        lines += [
+            f"y     {_numbers(net.y, spec.decimals)}",
+            f"η     {net.lr:g}",
+            f"loss  {net.loss}",
+        ]
         shown.append(f"<p><b>variant {number}</b></p><pre>{_text(chr(10).join(lines))}</pre>")
         rounded = f"{value:.{decimals_for(value, spec.figures)}f}"
         answers.append(

@@ -103,7 +103,9 @@ def export(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", metavar="FILE", help="Write to FILE (json: default stdout)."),
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to FILE (json: default stdout)."
+        ),
     ] = None,
     topic: Annotated[list[str] | None, typer.Option(help="Only this topic (repeatable).")] = None,
     kind: Annotated[str | None, typer.Option(help="derivation, numeric or concept.")] = None,
