@@ -147,16 +147,17 @@ def test_anki_deck_has_one_note_a_question_with_guids_from_ids(
     assert set(notes) == {genanki.guid_for(i) for i in IDS}
     assert {n.mid for n in notes.values()} == {MODEL_ID}
 
-    prompt, answer, explanation, hints = notes[genanki.guid_for("ex-deriv")].fields
+    prompt, answer, explanation, hints, source = notes[genanki.guid_for("ex-deriv")].fields
     assert "<strong>linear</strong>" in prompt  # the prompt's Markdown
     assert "Derive ∂L/∂w." in prompt
     # the reference answer (w*x - y)*x as LaTeX for MathJax, with the gradient it is
     assert r"\(\frac{\partial L}{\partial w} = \left(w \cdot x - y\right) \cdot x\)" in answer
     assert r"\(\left(w \cdot x - y\right) \cdot x\)" in explanation
     assert "chain rule" in hints
+    assert source == "ex-deriv · a test"
     assert notes[genanki.guid_for("ex-deriv")].tags == ["export-test", "chain_rule", "mine"]
 
-    _, concept_answer, _, _ = notes[genanki.guid_for("ex-concept")].fields
+    _, concept_answer, *_ = notes[genanki.guid_for("ex-concept")].fields
     assert "symmetry is never broken" in concept_answer
     assert "random init breaks the symmetry" in concept_answer  # a key point
 
@@ -183,7 +184,7 @@ def test_numeric_note_shows_variants_and_their_values(
 ) -> None:
     deck = tmp_path / "deck.apkg"
     export(runner, bank, "--anki", str(deck))
-    prompt, answer, _, _ = read_notes(deck, tmp_path)[genanki.guid_for("ex-numeric")].fields
+    prompt, answer, *_ = read_notes(deck, tmp_path)[genanki.guid_for("ex-numeric")].fields
     shown = html.unescape(re.sub(r"<[^>]*>", "\n", prompt))  # one line a tag: <pre>, <br>
     xs = [json.loads(m) for m in re.findall(r"^x\s+(\[.*\])$", shown, re.M)]
     Ws = [json.loads(m) for m in re.findall(r"^W1\s+(\[\[.*\]\])", shown, re.M)]
@@ -353,3 +354,5 @@ def test_cli_coverage_table_and_json(runner: CliRunner, layouts: Path) -> None:
     assert rows["cov-a"] == ["2", "3", "1", "·", "·", "6"]
     assert rows["cov-b"] == ["·", "·", "·", "1", "1", "2"]
     assert rows["total"] == ["2", "3", "1", "1", "1", "8"]
+    nothing = runner.invoke(app, [*base[:-4], "--topic", "nope"])
+    assert nothing.exit_code == 1 and "no questions match" in nothing.stderr

@@ -17,7 +17,7 @@ COLUMN_TAG = "column-layout"  # examples are columns, as in most textbooks
 def layout(question: Question) -> str | None:
     """A derivation's layout: "row" when tagged row-layout; "column" when tagged column-layout
     or when the problem has a matrix or vector (a shape other than 1x1); "scalar" otherwise.
-    None for numeric and concept questions."""
+    None for numeric and concept questions. Raises nothing."""
     if question.problem is None:
         return None
     if ROW_TAG in question.tags:
@@ -62,7 +62,7 @@ class Coverage:
 
 
 def coverage(questions: Sequence[Question]) -> Coverage:
-    """Counts by topic (sorted), and the totals."""
+    """Counts by topic (sorted), and the totals. Raises nothing."""
     by_topic: dict[str, list[Question]] = {}
     for q in questions:
         by_topic.setdefault(q.topic, []).append(q)

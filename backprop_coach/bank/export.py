@@ -42,7 +42,7 @@ from backprop_coach.untrusted import printable
 MODEL_ID = 1_871_206_433
 DECK_ID = 1_318_957_246
 DECK_NAME = "backprop-coach"
-FIELDS = ("Prompt", "Answer", "Explanation", "Hints")
+FIELDS = ("Prompt", "Answer", "Explanation", "Hints", "Source")  # append only: never reorder
 VARIANT_SEEDS = (1, 2, 3)  # numeric questions: the variants every export draws (stable)
 
 _CSS = """.card { font-family: sans-serif; font-size: 18px; text-align: left; }
@@ -52,6 +52,11 @@ _FRONT = "{{Prompt}}{{#Hints}}<br>{{hint:Hints}}{{/Hints}}"
 _BACK = (
     "{{Prompt}}<hr id=answer>{{Answer}}"
     "{{#Explanation}}<br><div class=dim>worked answer</div>{{Explanation}}{{/Explanation}}"
+    "<br><div class=dim>{{Source}}</div>"
+)
+_DESCRIPTION = (
+    "Questions from backprop-coach (bank export --anki). Import a new export to update these "
+    "notes; practise them in the tool with: backprop-coach quiz --question ID."
 )
 
 
@@ -64,11 +69,12 @@ class Note:
     answer: str
     explanation: str
     hints: str
+    source: str  # the question's id and where to learn more
     tags: tuple[str, ...]
 
     @property
     def fields(self) -> list[str]:
-        return [self.prompt, self.answer, self.explanation, self.hints]
+        return [self.prompt, self.answer, self.explanation, self.hints, self.source]
 
 
 def note_for(question: Question) -> Note:
@@ -93,13 +99,14 @@ def note_for(question: Question) -> Note:
         answer=answer,
         explanation=_explanation(question),
         hints=_list(question.hints, ordered=True),
+        source=_text(f"{question.id} · {question.source}"),
         tags=anki_tags(question),
     )
 
 
 def anki_tags(question: Question) -> tuple[str, ...]:
     """The topic and the tags, in order and each once; Anki tags cannot hold spaces, so a run
-    of whitespace becomes `_`."""
+    of whitespace becomes `_`. Raises nothing."""
     tags: list[str] = []
     for tag in (question.topic, *question.tags):
         clean = re.sub(r"\s+", "_", printable(tag).strip())
@@ -115,7 +122,7 @@ def anki_package(questions: Sequence[Question], timestamp: float | None = None) 
     temporary folder that is removed, and the package is returned as bytes so that the caller
     writes it atomically. Raises OSError when no temporary file can be made."""
     model = _model()
-    deck = genanki.Deck(DECK_ID, DECK_NAME)
+    deck = genanki.Deck(DECK_ID, DECK_NAME, description=_DESCRIPTION)
     for question in questions:
         note = note_for(question)
         deck.add_note(
@@ -140,12 +147,13 @@ def anki_package(questions: Sequence[Question], timestamp: float | None = None) 
 
 def questions_json(questions: Sequence[Question]) -> list[dict[str, Any]]:
     """Every field of every question (Question.to_json: a derivation's problem as the check
-    command's --let, --shape and --domain specs)."""
+    command's --let, --shape and --domain specs). Raises nothing."""
     return [q.to_json() for q in questions]
 
 
 def json_text(questions: Sequence[Question]) -> str:
-    """questions_json as an indented JSON document, for a file."""
+    """questions_json as an indented JSON document, for a file. Raises nothing: question text
+    is valid Unicode (TOML cannot hold a lone surrogate)."""
     return json.dumps(questions_json(questions), ensure_ascii=False, indent=2) + "\n"
 
 

@@ -63,6 +63,8 @@ def list_questions(
     questions = loaded.select(topic or [], kind)
     if coverage:
         _show_coverage(questions, json_output)
+        if not questions and (topic or kind) and not json_output:
+            fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
         return
     if json_output:
         emit_json(
