@@ -356,3 +356,41 @@ def test_cli_coverage_table_and_json(runner: CliRunner, layouts: Path) -> None:
     assert rows["total"] == ["2", "3", "1", "1", "1", "8"]
     nothing = runner.invoke(app, [*base[:-4], "--topic", "nope"])
     assert nothing.exit_code == 1 and "no questions match" in nothing.stderr
+
+
+def test_anki_itself_imports_the_deck_and_updates_notes_on_reimport(
+    runner: CliRunner, bank: Path, tmp_path: Path
+) -> None:
+    """The oracle is Anki's own importer (the `anki` package, when installed; not a dependency):
+    a second export of a changed question updates its note, and adds nothing."""
+    collection = pytest.importorskip("anki.collection")
+    from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
+
+    always = ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
+    (tmp_path / "anki").mkdir()
+    col = collection.Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+
+        def import_deck(deck: Path) -> tuple[int, int]:
+            options = collection.ImportAnkiPackageOptions(
+                update_notes=always, update_notetypes=always
+            )
+            request = collection.ImportAnkiPackageRequest(package_path=str(deck), options=options)
+            log = col.import_anki_package(request).log
+            return len(log.new), len(log.updated)
+
+        first, second = tmp_path / "first.apkg", tmp_path / "second.apkg"
+        export(runner, bank, "--anki", str(first))
+        assert import_deck(first) == (3, 0)
+        path = bank / TOPIC / "ex-concept.toml"
+        path.write_text(CONCEPT.replace("every weight to zero", "all weights to one constant"))
+        export(runner, bank, "--anki", str(second))
+        new, updated = import_deck(second)
+        assert (new, col.note_count(), col.card_count()) == (0, 3, 3)
+        assert updated >= 1
+        (note_id,) = col.find_notes('"deck:backprop-coach" tag:init')
+        note = col.get_note(note_id)
+        assert "all weights to one constant" in note["Prompt"]
+        assert note.note_type()["name"] == "backprop-coach question"
+    finally:
+        col.close()
