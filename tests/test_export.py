@@ -394,3 +394,20 @@ def test_anki_itself_imports_the_deck_and_updates_notes_on_reimport(
         assert note.note_type()["name"] == "backprop-coach question"
     finally:
         col.close()
+
+
+def test_a_failing_temporary_collection_is_a_clear_error(
+    runner: CliRunner, bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_coach.bank import export as core
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(core.sqlite3, "connect", full)
+    deck = tmp_path / "deck.apkg"
+    deck.write_bytes(b"the old deck")
+    result = runner.invoke(app, ["bank", "export", "--bank", str(bank), "--anki", str(deck)])
+    assert result.exit_code == 2, result.output
+    assert "database or disk is full" in result.stderr
+    assert deck.read_bytes() == b"the old deck"  # the old file is whole

@@ -13,6 +13,7 @@ characters are stripped first (untrusted.printable).
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import itertools
@@ -120,7 +121,8 @@ def anki_package(questions: Sequence[Question], timestamp: float | None = None) 
 
     genanki's own write_to_file leaves its temporary database behind; here it is built in a
     temporary folder that is removed, and the package is returned as bytes so that the caller
-    writes it atomically. Raises OSError when no temporary file can be made."""
+    writes it atomically. Raises OSError when the temporary collection cannot be made or
+    written (no temporary folder, a full disk; SQLite's errors included)."""
     model = _model()
     deck = genanki.Deck(DECK_ID, DECK_NAME, description=_DESCRIPTION)
     for question in questions:
@@ -131,13 +133,16 @@ def anki_package(questions: Sequence[Question], timestamp: float | None = None) 
     stamp = time.time() if timestamp is None else timestamp
     with tempfile.TemporaryDirectory(prefix="backprop-coach-") as folder:
         database = Path(folder) / "collection.anki2"
-        connection = sqlite3.connect(database)
         try:
-            package = genanki.Package(deck)
-            package.write_to_db(connection.cursor(), stamp, itertools.count(int(stamp * 1000)))
-            connection.commit()
-        finally:
-            connection.close()
+            connection = sqlite3.connect(database)
+            try:
+                package = genanki.Package(deck)
+                package.write_to_db(connection.cursor(), stamp, itertools.count(int(stamp * 1000)))
+                connection.commit()
+            finally:
+                connection.close()
+        except sqlite3.Error as err:  # a full or read-only temporary folder, as SQLite says it
+            raise OSError(errno.EIO, f"the temporary Anki collection: {err}") from err
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.write(database, "collection.anki2")
