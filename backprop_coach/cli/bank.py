@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from backprop_coach.cli.output import console, emit_json, fail, finite_seconds, show
-from backprop_coach.untrusted import excerpt
+from backprop_coach.untrusted import excerpt, path_text
 
 BankOption = Annotated[
     list[Path] | None,
@@ -48,12 +48,24 @@ def list_questions(
     kind: Annotated[str | None, typer.Option(help="derivation, numeric or concept.")] = None,
     bank: BankOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage", help="Counts by topic, kind and layout (derivations), to show the gaps."
+        ),
+    ] = False,
 ) -> None:
     """List the questions, with their topic, kind and difficulty.
 
-    Example: `backprop-coach bank list --topic losses`."""
+    Example: `backprop-coach bank list --topic losses`; `backprop-coach bank list --coverage`
+    counts the questions by topic, kind and layout."""
     loaded = load(bank)
     questions = loaded.select(topic or [], kind)
+    if coverage:
+        _show_coverage(questions, json_output)
+        if not questions and (topic or kind) and not json_output:
+            fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
+        return
     if json_output:
         emit_json(
             [
@@ -67,6 +79,94 @@ def list_questions(
     show(render_list(questions))
     if not questions and (topic or kind):
         fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
+
+
+def _show_coverage(questions: list[Any], json_output: bool) -> None:
+    from backprop_coach.bank.coverage import coverage
+
+    counts = coverage(questions)
+    if json_output:
+        emit_json(counts.to_json())
+        return
+    from backprop_coach.render.bank import render_coverage
+
+    show(render_coverage(counts))
+
+
+@bank_app.command("export")
+def export(
+    anki: Annotated[
+        Path | None,
+        typer.Option("--anki", metavar="FILE.apkg", help="Write an Anki deck to FILE.apkg."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", metavar="FORMAT", help="anki or json."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to FILE (json: default stdout)."
+        ),
+    ] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="Only this topic (repeatable).")] = None,
+    kind: Annotated[str | None, typer.Option(help="derivation, numeric or concept.")] = None,
+    bank: BankOption = None,
+) -> None:
+    """Export questions for other tools: an Anki deck, one note a question (re-importing a new
+    export updates the notes), or JSON with every field.
+
+    Example: `backprop-coach bank export --anki backprop.apkg`;
+    `backprop-coach bank export --format json --topic losses` prints JSON."""
+    from backprop_coach.bank.model import KINDS
+
+    chosen = _export_format(anki, fmt, output)
+    target = anki or output
+    if kind is not None and kind not in KINDS:
+        fail(f"unknown kind {excerpt(kind)!r}; known: {', '.join(KINDS)}")
+    loaded = load(bank)
+    questions = loaded.select(topic or [], kind)
+    if not questions:
+        fail(f"no questions match; topics: {', '.join(loaded.topics)}")
+    from backprop_coach.bank.export import anki_package, json_text, questions_json
+
+    if chosen == "json" and target is None:
+        emit_json(questions_json(questions))
+        return
+    assert target is not None
+    from backprop_coach.atomic import write_atomic
+
+    try:
+        write_atomic(target, anki_package(questions) if chosen == "anki" else json_text(questions))
+    except OSError as err:
+        fail(f"cannot write {path_text(target)}: {(err.strerror or str(err)).lower()}")
+    show(f"wrote {len(questions)} question(s) to {path_text(target)}")
+
+
+def _export_format(anki: Path | None, fmt: str | None, output: Path | None) -> str:
+    """anki or json, from --anki, --format and -o; a clear error (exit 2) when they disagree."""
+    if fmt is not None and fmt not in ("anki", "json"):
+        fail(f"unknown --format {excerpt(fmt)!r}; known: anki, json")
+    if anki is not None:
+        if fmt == "json":
+            fail("--anki writes an Anki deck: leave out --format json, or --anki")
+        if output is not None:
+            fail("--anki FILE already names the file: leave out -o")
+        _apkg(anki)
+        return "anki"
+    if fmt is None:
+        fail("say what to export: --anki FILE.apkg, or --format json [-o FILE]")
+    if fmt == "anki":
+        if output is None:
+            fail("an Anki deck goes to a file: --anki FILE.apkg (or --format anki -o FILE.apkg)")
+        _apkg(output)
+    return fmt
+
+
+def _apkg(path: Path) -> Path:
+    if path.suffix.lower() != ".apkg":
+        fail(f"{path_text(path)}: Anki imports only .apkg files; name it FILE.apkg")
+    return path
 
 
 @bank_app.command("show")
