@@ -245,7 +245,7 @@ def _explanation(question: Question) -> str:
 def _numeric_variants(question: Question) -> tuple[str, str]:
     """The prompt's addition (each variant's numbers) and the answer (each variant's value,
     correctly rounded to the question's figures, and the formula it comes from)."""
-    from backprop_coach.grading.questions import numeric_truth
+    from backprop_coach.bank.grade import numeric_truth
     from backprop_coach.grading.rounding import decimals_for
 
     spec = question.numeric
