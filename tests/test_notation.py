@@ -283,9 +283,19 @@ def test_column_broadcasts_over_columns() -> None:
     assert "every column" in log.notes[0]
 
 
+def test_a_column_and_a_row_broadcast_as_in_numpy() -> None:
+    """δ * a.T in numpy is the outer product (3x1 with 1x3 gives 3x3), and the echo says so."""
+    scope = scope_of({"c": (3, 1), "r": (1, 3)})
+    draws = {"c": RNG.normal(size=(3, 1)), "r": RNG.normal(size=(1, 3))}
+    for text, expected in (("c * r", draws["c"] * draws["r"]), ("c - r", draws["c"] - draws["r"])):
+        _, value, log = read(text, scope)
+        np.testing.assert_allclose(numbers(value, scope, draws), expected, rtol=1e-12)
+        assert "a column and a row broadcast against each other" in log.notes[0]
+
+
 @pytest.mark.parametrize(
     ("text", "shapes"),
-    [("M + r", "3x2 and 1x3"), ("c + r", "3x1 and 1x3"), ("M * N", "3x2 and 2x3")],
+    [("M + r", "3x2 and 1x3"), ("M * N", "3x2 and 2x3"), ("M * c.T", "3x2 and 1x3")],
 )
 def test_other_mismatches_name_both_shapes(text: str, shapes: str) -> None:
     scope = scope_of({"M": (3, 2), "r": (1, 3), "c": (3, 1), "N": (2, 3)})

@@ -81,17 +81,16 @@ def shape_text(shape: Shape) -> str:
 
 
 def broadcast_shape(shapes: list[Shape], what: str = "combine") -> Shape:
-    """The shape of an elementwise result under numpy's rule in two dimensions (a scalar with
-    anything; a 1xC row or an Rx1 column with an RxC matrix), or None for all scalars. Raises
-    ShapeError naming the shapes for every other mismatch."""
+    """The shape of an elementwise result under numpy's rule in two dimensions: each dimension
+    of each operand is the result's or 1 (a scalar with anything; a 1xC row or an Rx1 column
+    with an RxC matrix; an Rx1 column with a 1xC row gives RxC, numpy's outer product
+    `delta * a.T`), or None for all scalars. Raises ShapeError naming the shapes otherwise."""
     found = list(dict.fromkeys(shape for shape in shapes if shape is not None))
     if not found:
         return None
     rows = max(shape[0] for shape in found)
     cols = max(shape[1] for shape in found)
-    if (rows, cols) in found and all(
-        (r, c) in ((rows, cols), (1, cols), (rows, 1)) for r, c in found
-    ):
+    if all(r in (1, rows) and c in (1, cols) for r, c in found):
         return rows, cols
     listed = " and ".join(shape_text(shape) for shape in shapes)
     raise ShapeError(
@@ -200,6 +199,14 @@ def _note_broadcast(op: str, left: Node, sa: Shape, right: Node, sb: Shape, log:
     """Say where a row or column was stretched over a matrix (`b (1x2) added to every row of
     X @ W (4x2)`)."""
     if sa is None or sb is None or sa == sb:
+        return
+    if sa[0] != sb[0] and sa[1] != sb[1]:  # a column and a row: both stretched
+        shape = (max(sa[0], sb[0]), max(sa[1], sb[1]))
+        log.notes.append(
+            f"{to_text(left, log.readings)} ({shape_text(sa)}) {op} "
+            f"{to_text(right, log.readings)} ({shape_text(sb)}) is {shape_text(shape)}: a column "
+            "and a row broadcast against each other, as in numpy (δ * a.T is the outer product)"
+        )
         return
     (small, s_shape), (big, b_shape) = sorted([(left, sa), (right, sb)], key=lambda p: p[1])
     along = "row" if s_shape[0] == 1 else "column"

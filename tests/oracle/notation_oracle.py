@@ -127,16 +127,15 @@ def lift(x: object) -> V:
 
 
 def ew(f: Callable[..., sp.Expr], *args: object) -> V:
-    """Elementwise with the 2-D numpy broadcasting of a row or a column against a matrix."""
+    """Elementwise with numpy's 2-D broadcasting: every dimension equal to the result's or 1
+    (a row or a column against a matrix; a column against a row gives the outer shape)."""
     vals = [lift(a) for a in args]
     big = [v.shape for v in vals if not v.scalar]
     if not big:
         return V(f(*(v.m[0, 0] for v in vals)))
     rows, cols = max(s[0] for s in big), max(s[1] for s in big)
-    if (rows, cols) not in big:
-        raise ShapeErr(f"cannot combine {big}")
     for s in big:
-        if s not in ((rows, cols), (1, cols), (rows, 1)):
+        if s[0] not in (1, rows) or s[1] not in (1, cols):
             raise ShapeErr(f"cannot combine {big}")
 
     def get(v: V, i: int, j: int) -> sp.Expr:
@@ -422,6 +421,8 @@ case("nt-two-dw2-latex-paren-sup", "two", "W2", r"\delta^{(2)} \left(a^{(1)}\rig
 case("nt-two-dw2-ascii-delta", "two", "W2", "delta2 a1.T", lambda e: jx(e.δ2, e.a1.T))
 case("nt-two-delta1-superscript", "two", "z1", "((W²)ᵀ δ²) ⊙ a¹ ⊙ (1 − a¹)", lambda e: jx(e.W2.T, e.δ2) * e.a1 * (1 - e.a1))
 case("nt-two-delta1-superscript-no-prime", "two", "z1", "(W²)ᵀ δ²", lambda e: jx(e.W2.T, e.δ2))
+case("nt-two-dw2-numpy-outer", "two", "W2", "δ2 * a1.T", lambda e: e.δ2 * e.a1.T)
+case("nt-two-dw2-numpy-outer-swapped", "two", "W2", "a1 * δ2.T", lambda e: e.a1 * e.δ2.T)
 case("nt-two-dw2-superscript-uses-x", "two", "W2", "δ² xᵀ", lambda e: jx(e.δ2, e.x.T))
 case("nt-two-delta2-double", "two", "z2", "2(a2 - y) ⊙ σ'(z2)", lambda e: jx(2, e.a2 - e.y) * dsig(e.z2))
 
