@@ -165,6 +165,25 @@ def test_numbers_at_tiny_truths_are_judged_exactly() -> None:
     assert check_number(problem, "4.7e-15", at33).verdict == "correct"
 
 
+def test_a_number_in_scientific_notation_keeps_its_figures() -> None:
+    """σ(0.5)·σ'(0.5) = 0.14628025 by hand: every way of writing 1.463 × 10⁻¹ is that number
+    correctly rounded, not an exact expression 0.1463 compared with the exact truth."""
+    neuron = Problem("(sigmoid(w*x) - y)^2/2", "w")
+    point = {"w": Fraction(1, 2), "x": Fraction(1), "y": Fraction(0)}
+    for written in ("1.463e-1", r"1.463 \cdot 10^{-1}", "1.4628*10^-1", "1.4628 × 10^{-1}",
+                    "1.463·10⁻¹", "1.463 x 10^(-1)"):  # fmt: skip
+        assert check_number(neuron, written, point).verdict == "correct", written
+    assert check_number(neuron, "1.462 × 10^{-1}", point).diagnosis == "rounding"  # truncated
+
+
+def test_zero_with_decimals_shows_no_figure() -> None:
+    """0.000 at σ'(30) = 9.36e-14 says nothing about what was computed: refused, not judged;
+    where the truth is exactly 0 it is that value."""
+    problem = Problem("sigmoid(w)", "w")
+    assert check_number(problem, "0.000", {"w": Fraction(30)}).verdict == "invalid"
+    assert check_number(Problem("w^2", "w"), "0.000", {"w": Fraction(0)}).verdict == "correct"
+
+
 def test_an_exact_value_is_right_whatever_its_figures() -> None:
     assert check_number(Problem("w^2/2", "w"), "0.5", {"w": Fraction(1, 2)}).verdict == "correct"
     assert check_number(Problem("x", "x"), "1", {"x": Fraction(1, 2)}).verdict == "correct"

@@ -642,10 +642,23 @@ class GivenNumber:
     figures: int  # significant figures; 0 for zero
 
 
+# a number in scientific notation as written by hand or in LaTeX: 1.463 × 10^-1,
+# 1.463*10^(-1), 1.463 \cdot 10^{-1}, 1.463·10⁻¹ -> 1.463e-1 (the mantissa keeps its figures)
+_SUPERSCRIPT_EXPONENT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SCIENTIFIC = re.compile(
+    r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*(?:\*|×|·|x|\\cdot|\\times)\s*10\s*"
+    r"(?:\^|\*\*)\s*[{(]?\s*([+-]?[0-9]{1,3})\s*[})]?$"
+)
+
+
 def parse_number(text: str, where: str) -> GivenNumber:
     """A plain number a learner typed: its exact value, the unit of its last digit and its
     significant figures. Raises SpecError naming `where` for anything else."""
     text = text.strip().replace("−", "-")
+    if "10" in text and ("⁻" in text or any(c in text for c in "⁰¹²³⁴⁵⁶⁷⁸⁹")):
+        head, _, power = text.rpartition("10")
+        text = f"{head}10^{power.translate(_SUPERSCRIPT_EXPONENT)}"
+    text = _SCIENTIFIC.sub(r"\1e\2", text)  # 1.463 × 10^{-1} is 1.463e-1
     m = re.fullmatch(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]{1,3}))?", text)
     if m is None:
         raise SpecError(f"{where}: expected a number such as 0.0822 or -1.5e-3, got {text!r}")

@@ -55,6 +55,11 @@ def judge(
         slack = noise + abs(exact) / 10**35  # the 40-digit truth's last digits
     if abs(value - exact) <= slack:
         return NumberJudgement(True, None, f"right: {what} is exactly {given.text}")
+    if value == 0 and given.unit < 1:  # 0.000: no figure says what was computed
+        raise TooFewFigures(
+            f"{given.text} has no significant figure: write 0 if you mean exactly zero, or give "
+            f"{what} to at least {figures} significant figures (1.2e-13, not 0.000)"
+        )
     if value == 0:  # 0 claims exactly zero
         return NumberJudgement(False, "wrong", f"{what} is not 0")
     if abs(exact) <= slack:  # the truth is zero: any other number is wrong, whatever its digits
