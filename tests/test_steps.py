@@ -132,6 +132,22 @@ def test_the_first_line_must_derive_what_is_asked() -> None:
     assert same.error is None and same.exit_code == 0
 
 
+@pytest.mark.parametrize(
+    "lhs",
+    ["dL/dW2", "∂L/∂W²", "∂L/∂W₂", "dL/dW_2", r"\frac{\partial L}{\partial W^{(2)}}",
+     r"\frac{\partial L}{\partial W_2}", r"\frac{\partial L}{\partial W^{[2]}}"],
+)  # fmt: skip
+def test_the_first_line_names_the_layer_as_textbooks_write_it(lhs: str) -> None:
+    """W², W₂, W_2 and W^{(2)} are the problem's W2 (∂L/∂W2 = δ2 a1ᵀ for half the squared
+    error of a two-layer sigmoid net, with δ2 = (a2 − y) ⊙ a2 ⊙ (1 − a2): Nielsen, ch. 2)."""
+    lets = (("z1", "W1@x"), ("a1", "sigmoid(z1)"), ("z2", "W2@a1"), ("a2", "sigmoid(z2)"),
+            ("δ2", "(a2 - y)*a2*(1 - a2)"))  # fmt: skip
+    shapes = {"W1": (3, 2), "x": (2, 1), "W2": (2, 3), "y": (2, 1)}
+    problem = Problem("sum((a2 - y)^2)/2", "", lets, shapes)
+    report = check_steps(problem, f"{lhs} = δ2 a1.T\n", wrt_given=False)
+    assert report.error is None and report.wrt == "W2" and report.exit_code == 0, report.error
+
+
 def test_an_unreadable_line_is_invalid_on_its_own_line_not_the_first_wrong_step() -> None:
     text = "dL/dw = (a - y)*a*(1 - a)*x\n= (a - y)*a*(1 - a\n= x*(a - y)*a*(1 + a)\n"
     report = check_steps(NEURON, text, wrt_given=False)

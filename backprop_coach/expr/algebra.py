@@ -130,9 +130,12 @@ class Scope(Generic[V]):
         if "_" in head:
             head, rest = head.split("_", 1)
             tail = f"_{rest}{tail}"
+        # h_2 is h2 (a subscript written with _, as in LaTeX)
+        tails = [tail] + ([tail[1:]] if tail[:1] == "_" and tail[1:].isdigit() else [])
         for spelling in (head, GREEK.get(head), GREEK_ASCII.get(head)):
-            if spelling is not None and spelling + tail in self.values:
-                return spelling + tail
+            for end in tails:
+                if spelling is not None and spelling + end in self.values:
+                    return spelling + end
         return None
 
     def layer_index(self, node: Node) -> str | None:

@@ -53,6 +53,9 @@ SPACING = {
     "displaystyle",
 }
 TRANSPOSE = {"top", "intercal", "mathsf{T}", "⊤", "ᵀ"}  # ^{T} is read as in plain text
+_LAYER_INDEX = re.compile(
+    r"[(\[]\s*([A-Za-z0-9]+)\s*[)\]]\s*(\\top|\\intercal|\\mathsf\{T\}|T|⊤|ᵀ)?"
+)
 WORD = {"operatorname", "mathrm", "text", "mathit", "textrm"}
 FONT = {"mathbf", "boldsymbol", "bm", "vec", "mathbfit"}  # a styled group: its content
 # an accent makes another quantity: \hat{y} (a prediction) is y_hat, never y itself
@@ -203,11 +206,16 @@ class _Lexer:
                 raise self.fail(f"a subscript is letters or digits, got {sub!r}", s)
             name = _subscripted(name, sub)
         j = self.skip_spaces(i)
+        transposed = False
         if j < end and self.text[j] == "^":
             s, e, after = self.group(j + 1)
             inner = self.text[s:e].strip()
-            if inner.startswith("(") and inner.endswith(")") and inner[1:-1].strip().isalnum():
-                name += inner[1:-1].strip()  # W^{(2)}: the layer index, part of the name
+            layer = _LAYER_INDEX.fullmatch(inner)
+            if layer is not None:
+                # W^{(2)}, a^{[1]} (Ng's brackets): the layer index, part of the name; and
+                # a^{(1)\top}, a^{[1]T}: that name transposed
+                name += layer.group(1)
+                transposed = layer.group(2) is not None
                 i = after
             elif name == "e" and inner.lstrip("\\") not in {*TRANSPOSE, "T"}:  # e^{x} is exp(x)
                 self.emit("name", "exp", start)
@@ -217,6 +225,8 @@ class _Lexer:
             self.emit("op", "axis=", start)  # sum(X, axis=0)
             return self.skip_spaces(i) + 1
         self.emit("name", name, start)
+        if transposed:
+            self.emit("op", ".T", start)
         return i
 
     def superscript(self, i: int, end: int) -> int:

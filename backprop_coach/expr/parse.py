@@ -93,6 +93,10 @@ def _is_name_char(ch: str) -> bool:
     return (ch.isalnum() or ch == "_") and ch != "ᵀ" and ("a" + ch).isidentifier()
 
 
+# h₂ as printed in a prompt is the name h2
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 _LEIBNIZ = re.compile(r"(d|∂)\s*([^\W\d_]\w*)\s*/\s*(d|∂)\s*([^\W\d_]\w*)")
 
 
@@ -150,14 +154,14 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
             continue
         if _is_name_start(ch):
             j = i + 1
-            while j < n and _is_name_char(text[j]):
+            while j < n and (_is_name_char(text[j]) or text[j] in "₀₁₂₃₄₅₆₇₈₉"):
                 j += 1
             axis = _AXIS.match(text, i)
             if axis is not None and j == i + 4:  # sum(X, axis=0)
                 tokens.append(Token("op", "axis=", col))
                 i = axis.end()
                 continue
-            tokens.append(Token("name", text[i:j], col))
+            tokens.append(Token("name", text[i:j].translate(_SUBSCRIPT_DIGITS), col))
             i = j
             continue
         if ch == "_":
@@ -388,6 +392,9 @@ class _Parser:
             self.enter(tok.col)
             exponent = self.unary()
             self.depth -= 1
+            if isinstance(exponent, Transpose) and isinstance(exponent.operand, Num):
+                # a¹ᵀ, x²ᵀ: the transpose of the power (a number has no transpose of its own)
+                return Transpose(BinOp("^", base, exponent.operand))
             return BinOp("^", base, exponent)
         return base
 

@@ -5,6 +5,7 @@ quantities, each with everything upstream of its denominator held fixed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -252,9 +253,39 @@ def check_steps(
     return StepsReport(problem.wrt, results)
 
 
+# the left-hand side as textbooks write it: dL/dw, ∂L/∂W², \frac{\partial L}{\partial W^{(2)}}
+_LHS = re.compile(
+    r"\s*(?:\\frac\s*\{\s*(?:\\partial|d|∂)\s*([A-Za-z]\w*)\s*\}\s*\{\s*(?:\\partial|d|∂)\s*"
+    r"(.+?)\s*\}|(?:d|∂)\s*([A-Za-z]\w*)\s*/\s*(?:d|∂)\s*(.+?))\s*"
+)
+_SUPER_SUB = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+
+
+def _named_den(lhs: str, problem: Problem) -> str | None:
+    r"""The name a textbook left-hand side differentiates by, as the problem spells it: W² and
+    W^{(2)} and W_2 are W2, \delta^{(1)} is δ1; None when it names nothing of the problem."""
+    from backprop_coach.expr.latex import GREEK as LATEX_GREEK
+
+    m = _LHS.fullmatch(lhs)
+    if m is None or (m.group(1) or m.group(3)) not in LOSS_NAMES:
+        return None
+    den = (m.group(2) or m.group(4)).translate(_SUPER_SUB)
+    den = re.sub(r"\\([A-Za-z]+)", lambda g: LATEX_GREEK.get(g.group(1), g.group(0)), den)
+    den = re.sub(r"\^\s*\{?\s*[(\[]?\s*(\d+)\s*[)\]]?\s*\}?$", r"\1", den)  # W^{(2)}
+    den = re.sub(r"_\s*\{?\s*(\w+?)\s*\}?$", r"_\1", den).replace(" ", "")
+    names = {n: n for n in (*declared_names(problem), *primary_names(
+        [parse(problem.loss).tree, *(parse(t).tree for _, t in problem.lets)],
+        dict(problem.lets), declared_names(problem),
+    ))}  # fmt: skip
+    return Scope(names).resolve(den)
+
+
 def _wrt_from(lhs: str | None, problem: Problem) -> str:
     if lhs is None:
         raise ExprError("say what is derived: start with `dL/dw = ...`, or give --wrt")
+    named = _named_den(lhs, problem)
+    if named is not None:
+        return named
     try:
         tree = parse(lhs, frozenset([*LOSS_NAMES, lhs.split("/")[-1].strip().lstrip("d∂ ")])).tree
     except ExprError:
