@@ -242,3 +242,11 @@ def test_greek_names_answer_to_ascii_spelling() -> None:
     problem = Problem("(w - η*g)^2/2 + λ*w", "η")
     assert check(problem, "-(w - eta*g)*g").verdict == "correct"
     assert check(Problem("(w - eta*g)^2/2", "eta"), "-(w - η*g)*g").verdict == "correct"
+
+
+def test_the_answer_itself_is_never_named_as_a_missing_factor() -> None:
+    """d relu(z)/dz = step(z) by hand; sign(z) is −1 where it should be 0. sign·step = step, so
+    "missing a factor of relu'(z)" was true and useless: the factor was the answer."""
+    verdict = check(Problem("relu(z)", "z"), "sign(z)")
+    assert verdict.verdict == "incorrect" and verdict.diagnosis == "wrong"
+    assert verdict.factor is None

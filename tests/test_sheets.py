@@ -325,3 +325,21 @@ def test_svg_never_reads_data_as_markup() -> None:
         # the page title is drawn twice (<title> and the heading), the sheet's data once
         assert shown.count(bracket) == data.count(bracket) + 2 * INJECT.count(bracket), bracket
     assert "[b]x[/b]" in shown and "[red]y[/red]" in shown
+
+
+def test_the_loop_keeps_db_a_column_so_the_update_does_not_broadcast() -> None:
+    """numpy: b (n, 1) − lr·db (n,) broadcasts to (n, n), the trap the sheet must not teach."""
+    import numpy as np
+
+    from backprop_coach.sheets.content import SHEETS
+    from backprop_coach.sheets.model import Code
+
+    code = next(
+        e.code for s in SHEETS["backward"].sections for e in s.entries if isinstance(e, Code)
+    )
+    line = next(ln for ln in code.splitlines() if ln.strip().startswith("db[l] ="))
+    delta = np.arange(6.0).reshape(3, 2)  # 3 units, a batch of 2
+    # the sheet's own numpy line (our text, not a user's), run on a δ of 3 units over 2 examples
+    db = eval(line.split("=", 1)[1].split("#")[0].replace("delta[l]", "delta"), {}, {"delta": delta})
+    b = np.zeros((3, 1))
+    assert (b - 0.1 * db).shape == (3, 1)

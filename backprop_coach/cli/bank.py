@@ -74,11 +74,11 @@ def list_questions(
             ]
         )
         return
+    if not questions and (topic or kind):  # no empty table above the message
+        fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
     from backprop_coach.render.question import render_list
 
     show(render_list(questions))
-    if not questions and (topic or kind):
-        fail(f"no questions match; topics: {', '.join(loaded.topics)}", 1)
 
 
 def _show_coverage(questions: list[Any], json_output: bool) -> None:

@@ -17,7 +17,17 @@ from backprop_coach.cli.output import (
 )
 
 EPILOG = """\
-**Examples**
+* **Language**: + - * / ^ (or **); * and ⊙ elementwise, @ matrix product; side by side
+(`δ a.T`, `W x`) or · is the matrix product where shapes conform, else elementwise; `.T`, `ᵀ`,
+`^T` transpose; 1xC rows and Rx1 columns broadcast. Functions: sigmoid (σ), tanh, relu,
+leaky_relu, softplus, exp, log, sqrt, abs, sign, cosh, sinh, erf, step, max, min, sum and mean
+(optionally with axis=0|1), softmax, log_softmax, logsumexp, norm, trace, dot, outer, diag; pi;
+f'(z) for the derivative of an activation; `tanh^2(z)`; masks `z > 0`.
+
+* **Exit codes**: 0 correct, 1 incorrect, 2 invalid input. With --batch, the worst line's code
+(every line is still checked and printed).
+
+### Examples
 
 * one sigmoid neuron: `backprop-coach check --loss '(a - y)^2/2' --let 'z=w*x+b'
   --let 'a=sigmoid(z)' --wrt w --claim '(a - y)*a*(1 - a)*x'`
@@ -32,16 +42,6 @@ EPILOG = """\
 
 * the row (batch-first) layout: `backprop-coach check --loss 'sum((X@W + b - Y)^2)/2'
   --shape X=4x3 --shape W=3x2 --shape b=1x2 --shape Y=4x2 --wrt b --claim 'sum(X W + b - Y, axis=0)'`
-
-**Language**: + - * / ^ (or **); * and ⊙ elementwise, @ matrix product; side by side
-(`δ a.T`, `W x`) or · is the matrix product where shapes conform, else elementwise; `.T`, `ᵀ`,
-`^T` transpose; 1xC rows and Rx1 columns broadcast. Functions: sigmoid (σ), tanh, relu,
-leaky_relu, softplus, exp, log, sqrt, abs, sign, cosh, sinh, erf, step, max, min, sum and mean
-(optionally with axis=0|1), softmax, log_softmax, logsumexp, norm, trace, dot, outer, diag; pi;
-f'(z) for the derivative of an activation; `tanh^2(z)`; masks `z > 0`.
-
-**Exit codes**: 0 correct, 1 incorrect, 2 invalid input. With --batch, the worst line's code
-(every line is still checked and printed).
 """
 
 

@@ -153,6 +153,8 @@ def factor_relation(
                 continue
             if np.allclose(f, 1.0) or np.allclose(f, 0.0):
                 continue
+            if f.shape == truth.shape and close(f, truth):
+                continue  # the factor is the answer itself: "missing relu'(z)" says nothing
             if close(truth, claim * f):
                 return Finding(
                     "missing_factor",

@@ -16,7 +16,8 @@ KIND_STYLE = {"derivation": "cyan", "numeric": "magenta", "concept": "yellow"}
 
 
 def render_list(questions: Sequence[Question]) -> RenderableType:
-    table = Table(title=f"{len(questions)} questions", title_justify="left")
+    count = f"{len(questions)} question{'' if len(questions) == 1 else 's'}"
+    table = Table(title=count, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("topic")
     table.add_column("kind")

@@ -151,7 +151,7 @@ BACKWARD = Sheet(
                     "    delta[l] = (W[l+1].T @ delta[l+1]) * f'(z[l])\n"
                     "for l in 1..L:            # gradients and update\n"
                     "    dW[l] = delta[l] @ a[l-1].T\n"
-                    "    db[l] = delta[l].sum(axis=1)\n"
+                    "    db[l] = delta[l].sum(axis=1, keepdims=True)  # (n, 1), like b[l]\n"
                     "    W[l] -= lr * dW[l];  b[l] -= lr * db[l]",
                 ),
             ),
