@@ -28,12 +28,17 @@ EPILOG = """\
 * one neuron: `backprop-coach graph --loss '(a - y)^2/2' --let 'z=w*x+b' --let 'a=sigmoid(z)'
   --wrt w --at w=0.5 --at x=1 --at b=0 --at y=0`
 
-* a layer of two units, as a picture: `backprop-coach graph --loss 'sum((a - y)^2)/2'
+* a layer of two units as a picture: `backprop-coach graph --loss 'sum((a - y)^2)/2'
   --let 'z=W@x+b' --let 'a=sigmoid(z)' --shape W=2x3 --shape x=3x1 --shape b=2x1 --shape y=2x1
-  --wrt W -o layer.svg`
+  --wrt W -o layer.dot` (`-o layer.svg` or `.png` with Graphviz installed)
 
-* a mistake on the graph: the same as the first with `--claim '(a - y)*x'` (the missing
-  sigmoid'(z) is marked on the edge z → a); or `backprop-coach check ... --graph`
+* a name used twice: `backprop-coach graph --loss '(u*v - y)^2' --let 'u=x*x'
+  --let 'v=sigmoid(x)+u' --wrt x`
+
+* your gradient on the graph (a wrong one is marked on its edge and exits 1; also
+  `check ... --graph`):
+  `backprop-coach graph --loss '(a - y)^2/2' --let 'z=w*x+b' --let 'a=sigmoid(z)' --wrt w
+  --claim '(a - y)*a*(1 - a)*x'`
 
 **Exit codes**: 0 drawn; 1 with --claim, when the claim is wrong; 2 bad input, or an SVG/PNG
 asked for without Graphviz's `dot` (the DOT file is written instead, with how to render it).
@@ -219,6 +224,38 @@ def build_graph(problem: Any, point: dict[str, Fraction], seed: int, claim: str 
     if verdict.verdict == "invalid":
         return f"--claim: {verdict.message}"
     return drawn, verdict, marker_for(problem, claim, verdict, seed)
+
+
+def for_check(problem: Any, claim: str, verdict: Any, point: dict[str, Fraction]) -> Any:
+    """`check --graph`: (renderables, JSON) of the problem's graph with the verdict's mistake
+    marked; None for an invalid verdict. A graph that cannot be drawn (a point `graph`
+    refuses, a time limit) is a note, never a failure of the check."""
+    from rich.text import Text
+
+    if verdict.verdict == "invalid":
+        return None
+    with_point = dict(point)
+    from backprop_coach.grading.sandbox import Sandbox
+    from backprop_coach.grading.service import run
+
+    with Sandbox() as box:
+        built = run(box, _marked, (problem, with_point, claim, verdict), TIMEOUT, lambda m: m)
+    if isinstance(built, str):
+        return [Text(f"(no graph: {built})", style="dim")], {"error": built}
+    drawn, marker = built
+    return terminal(drawn, with_point, 0, None, marker), graph_json(drawn, None, marker)
+
+
+def _marked(problem: Any, point: dict[str, Fraction], claim: str, verdict: Any) -> Any:
+    """(graph, marker) for `check --graph` (run in the sandbox), or a message."""
+    from backprop_coach.expr.errors import ExprError
+    from backprop_coach.grading.graph import graph_of
+
+    try:
+        drawn = graph_of(problem, point)
+    except ExprError as err:
+        return str(err)
+    return drawn, marker_for(problem, claim, verdict)
 
 
 def marker_for(problem: Any, claim: str, verdict: Any, seed: int = 0) -> Any:
