@@ -350,3 +350,25 @@ def _write(write_atomic: Any, path: Path, data: str | bytes) -> None:
         write_atomic(path, data)
     except OSError as err:
         fail(f"cannot write {path}: {(err.strerror or str(err)).lower()}")
+
+
+def network_graph(result: Any, units: bool, path: Path | None, terminal: bool = True) -> None:
+    """`trace --graph`: the traced network's graph in the terminal (unless stdout is JSON or
+    LaTeX) and, with a FILE, as a picture; unit by unit when asked and small enough."""
+    from backprop_coach.grading.graph_network import layer_graph, unit_graph, unit_level_fits
+
+    if units and not unit_level_fits(result):
+        fail(
+            "--graph-units draws every weight: one example and at most 4 units a layer; "
+            "use --graph for the layer-level graph"
+        )
+    drawn = unit_graph(result) if units else layer_graph(result)
+    if terminal:
+        from backprop_coach.render.graph import render_graph, render_legend
+
+        show(render_graph(drawn), render_legend())
+    if path is not None:
+        kind = SUFFIXES.get(path.suffix.lower())
+        if kind is None:
+            fail(f"--graph-file {path}: give a .dot, .svg or .png file")
+        write_picture(drawn, None, kind, path)

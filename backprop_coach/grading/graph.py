@@ -305,13 +305,14 @@ class GraphEdge:
     local: str | None
     local_value: np.ndarray | None
     pullback: np.ndarray
+    note: str = ""  # more to say on the edge (a network's weight: its gradient)
 
 
 @dataclass(frozen=True)
 class Graph:
     """A problem's graph at one point: what `graph` draws."""
 
-    problem: Problem
+    problem: Problem | None  # None for a network's graph (grading.graph_network)
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
     wrt: str
@@ -350,6 +351,7 @@ class Graph:
                     if e.local_value is None
                     else as_json(e.local_value, _shape_of(e.local_value)),
                     "pullback": as_json(e.pullback, _shape_of(e.pullback)),
+                    **({"note": e.note} if e.note else {}),
                 }
                 for e in self.edges
             ],

@@ -41,6 +41,16 @@ def array_text(value: np.ndarray | None, shape: tuple[int, int] | None) -> str:
     )
 
 
+def sum_text(parts: list[tuple[str, str]]) -> str:
+    """`0.0554 (via z2_1) − 0.01905 (via z2_2)`: the parts of a gradient over its paths."""
+    out = ""
+    for k, (value, via) in enumerate(parts):
+        negative = value.startswith("-")
+        sign = ("-" if negative else "") if k == 0 else (" − " if negative else " + ")
+        out += f"{sign}{value[1:] if negative else value} (via {via})"
+    return out
+
+
 def _grad_name(name: str) -> str:
     return f"∂L/∂{name}"
 
@@ -62,7 +72,7 @@ def _head(graph: Graph, node: GraphNode) -> Text:
     line.append(array_text(node.grad, node.shape), style="bold")
     out = graph.out_of(node.name)
     if len(out) > 1:
-        parts = " + ".join(f"{array_text(e.pullback, node.shape)} (via {e.target})" for e in out)
+        parts = sum_text([(array_text(e.pullback, node.shape), e.target) for e in out])
         line.append(f"\n  = {parts}", style="")
         line.append("   gradients add where paths meet", style="italic dim")
     return line
@@ -89,6 +99,8 @@ def _edge_line(
         line.append(": a Jacobian, applied to ∂L/∂" + edge.target, style=style)
         if shared:
             line.append(f" it gives {array_text(edge.pullback, shape)}", style=style)
+    if edge.note:
+        line.append(f"; {edge.note}", style=style)
     if marked and marker is not None:
         line.append(f"   ◀ {marker.label}", style="bold red")
     return line

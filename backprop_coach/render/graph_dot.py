@@ -11,7 +11,7 @@ from typing import Any
 
 from backprop_coach.grading.graph import LOSS, Graph, GraphEdge, GraphNode
 from backprop_coach.grading.graph_mistake import Marker
-from backprop_coach.render.graph import SMALL, array_text, number
+from backprop_coach.render.graph import SMALL, array_text, number, sum_text
 
 INK, MUTED, ACCENT, WRONG = "#1f2328", "#57606a", "#0969da", "#cf222e"
 FILL = {"input": "#f6f8fa", "let": "#ffffff", "loss": "#fff8c5"}
@@ -36,7 +36,7 @@ def _label(graph: Graph, node: GraphNode) -> str:
     rows += _values(f"∂L/∂{node.name}", node.grad, node.shape, ACCENT, True)
     out = graph.out_of(node.name)
     if len(out) > 1:
-        parts = " + ".join(f"{array_text(e.pullback, node.shape)} (via {e.target})" for e in out)
+        parts = sum_text([(array_text(e.pullback, node.shape), e.target) for e in out])
         rows.append(_cell(f"= {parts}", ACCENT, size=10))
         rows.append(_cell("gradients add where paths meet", MUTED, size=9))
     if node.name == graph.wrt:
@@ -80,6 +80,8 @@ def edge_label(edge: GraphEdge) -> str:
             text += f" = {value}"
     elif edge.local is None:
         text += " (Jacobian)"
+    if edge.note:
+        text += f"\\n{edge.note}"
     return text
 
 
