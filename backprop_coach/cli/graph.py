@@ -372,3 +372,39 @@ def network_graph(result: Any, units: bool, path: Path | None, terminal: bool = 
         if kind is None:
             fail(f"--graph-file {path}: give a .dot, .svg or .png file")
         write_picture(drawn, None, kind, path)
+
+
+def quiz_graph(item: Any, answer: str | None, verdict: Any, reveal: bool = False) -> list[Any]:
+    """`:graph` in the quiz, and a drill's picture: renderables, never a failure (a question
+    with no graph is a note)."""
+    from rich.text import Text
+
+    from backprop_coach.expr.errors import ExprError
+    from backprop_coach.render.graph import Asked, render_graph
+
+    q = item.question
+    if "graph_drill" in q.extra:
+        from backprop_coach.practice.graph_drill import drill_for
+
+        drill = drill_for(q, item.seed)
+        if reveal:
+            return [
+                render_graph(drill.graph),
+                Text(f"∂L/∂{drill.target} = {drill.truth:.6g}", style="bold green"),
+            ]
+        return [render_graph(drill.graph, asked=Asked(drill.target, frozenset(drill.shown)))]
+    if q.problem is None:
+        return [Text(f"no graph for a {q.kind} question", style="dim")]
+    from backprop_coach.grading.graph import graph_of
+
+    try:
+        drawn = graph_of(q.problem)
+    except ExprError as err:
+        return [Text(f"no graph: {err}", style="dim")]
+    marker = marker_for(q.problem, answer, verdict) if answer and verdict is not None else None
+    if marker is None:
+        note = "your answers so far are right" if verdict is not None else "no answer yet"
+        if verdict is not None and verdict.verdict != "correct":
+            note = "your last answer's mistake is on no one edge"
+        return [render_graph(drawn), Text(f"({note})", style="dim")]
+    return [render_graph(drawn, marker)]

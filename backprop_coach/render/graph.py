@@ -5,6 +5,8 @@ only styles); fits 80 columns. Renderers return objects; the CLI prints them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -55,7 +57,16 @@ def _grad_name(name: str) -> str:
     return f"∂L/∂{name}"
 
 
-def _head(graph: Graph, node: GraphNode) -> Text:
+@dataclass(frozen=True)
+class Asked:
+    """A drill's view of the graph: ∂L/∂target is asked (shown as ?), only the gradients of
+    `known` nodes are shown, and edges show their formulas, not their numbers."""
+
+    target: str
+    known: frozenset[str]
+
+
+def _head(graph: Graph, node: GraphNode, asked: Asked | None = None) -> Text:
     """`z = w*x + b  (2x1)` and, under it, `value … · ∂L/∂z …`."""
     line = Text()
     line.append(node.name, style="bold")
@@ -63,14 +74,22 @@ def _head(graph: Graph, node: GraphNode) -> Text:
         line.append(f" = {node.definition}")
     if node.shape is not None:
         line.append(f"  ({node.shape[0]}x{node.shape[1]})", style="dim")
-    if node.name == graph.wrt:
+    if node.name == graph.wrt and asked is None:
         line.append("  ◀ --wrt", style="bold magenta")
     line.append("\n  value ", style="dim")
     line.append(array_text(node.value, node.shape))
     line.append("\n  " if node.shape is not None else "   ")
     line.append(f"{_grad_name(node.name)} = ", style="dim")
+    if asked is not None and node.name == asked.target:
+        line.append("?   ◀ find this", style="bold magenta")
+        return line
+    if asked is not None and node.name not in asked.known and node.name != LOSS:
+        line.append("·", style="dim")
+        return line
     line.append(array_text(node.grad, node.shape), style="bold")
     out = graph.out_of(node.name)
+    if asked is not None:
+        return line
     if len(out) > 1:
         parts = sum_text([(array_text(e.pullback, node.shape), e.target) for e in out])
         line.append(f"\n  = {parts}", style="")
@@ -79,7 +98,11 @@ def _head(graph: Graph, node: GraphNode) -> Text:
 
 
 def _edge_line(
-    edge: GraphEdge, shape: tuple[int, int] | None, marker: Marker | None, shared: bool
+    edge: GraphEdge,
+    shape: tuple[int, int] | None,
+    marker: Marker | None,
+    shared: bool,
+    numbers: bool = True,
 ) -> Text:
     """`↑ local ∂a/∂z = sigmoid'(z) = 0.235`; for a matrix edge, a Jacobian, what it passes
     back when the node has other paths too (`shared`)."""
@@ -90,6 +113,8 @@ def _edge_line(
     line.append(f"local ∂{edge.target}/∂{edge.source}", style=style)
     if edge.local is not None:
         line.append(f" = {edge.local}", style=style)
+    if not numbers:
+        return line
     if edge.local_value is not None:
         v = edge.local_value
         value = array_text(v, None if v.size == 1 else (v.shape[0], v.shape[1]))
@@ -106,9 +131,12 @@ def _edge_line(
     return line
 
 
-def render_graph(graph: Graph, marker: Marker | None = None) -> RenderableType:
+def render_graph(
+    graph: Graph, marker: Marker | None = None, asked: Asked | None = None
+) -> RenderableType:
     """The graph as a tree from L to the inputs; with `marker`, the learner's mistake marked on
-    its edge (✗) and said in a sentence under the picture."""
+    its edge (✗) and said in a sentence under the picture; with `asked`, a drill's view (one
+    gradient to find, the edges' numbers left to the learner)."""
     root = Tree(_head(graph, graph.node(LOSS)), guide_style="dim")
     shown: set[str] = set()
 
@@ -119,12 +147,13 @@ def render_graph(graph: Graph, marker: Marker | None = None) -> RenderableType:
             if node.name in shown:
                 label.append(node.name, style="bold")
                 label.append("  (drawn above)", style="dim")
-                label.append(f"\n  {_grad_name(node.name)} part via {target}: ", style="dim")
-                label.append(array_text(edge.pullback, node.shape))
+                if asked is None:
+                    label.append(f"\n  {_grad_name(node.name)} part via {target}: ", style="dim")
+                    label.append(array_text(edge.pullback, node.shape))
             else:
-                label = _head(graph, node)
+                label = _head(graph, node, asked)
             shared = len(graph.out_of(node.name)) > 1
-            label.append_text(_edge_line(edge, node.shape, marker, shared))
+            label.append_text(_edge_line(edge, node.shape, marker, shared, asked is None))
             child = branch.add(label)
             if node.name not in shown:
                 shown.add(node.name)
