@@ -276,3 +276,31 @@ def test_check_graph_json_adds_the_graph(runner: CliRunner) -> None:
     assert data["diagnosis"] == "missing_factor"
     assert data["graph"]["mistake"]["edge"] == {"from": "z", "to": "a"}
     assert [n["name"] for n in data["graph"]["nodes"]][-1] == "L"
+
+
+# -- the README --------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_graph_example_is_what_the_tool_prints(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ backprop-coach graph --loss", 1)[1].split("```", 1)[0]
+    shown = [line.rstrip() for line in block.splitlines()[2:] if line.strip()]
+    code, out = run(runner, "graph", *NEURON, *POINT, "--claim", "(a - y)*x")
+    assert code == 1
+    printed = [line.rstrip() for line in out.splitlines() if line.strip()]
+    assert shown == printed[: len(shown)]
+
+
+def test_readme_pictures_are_in_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("graph-neuron-mistake", "graph-used-twice", "graph-222-units"):
+        assert f"docs/{name}.svg" in readme
+        svg = (ROOT / "docs" / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<svg" in svg
+    mistake = (ROOT / "docs" / "graph-neuron-mistake.svg").read_text(encoding="utf-8")
+    assert "missing from your gradient" in mistake and "0.1463" in mistake
