@@ -93,6 +93,14 @@ def test_json_matrices_are_nested_lists(runner: CliRunner) -> None:
     assert np.array(W["value"]).shape == (2, 3) and np.array(W["grad"]).shape == (2, 3)
 
 
+def test_a_bank_question_draws_its_problem(runner: CliRunner) -> None:
+    code, out = run(runner, "graph", "--question", "sigmoid-neuron-dw", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["wrt"] == "w"
+    assert [n["name"] for n in data["nodes"]][-3:] == ["z", "a", "L"]
+
+
 # -- files -------------------------------------------------------------------------------------
 
 
@@ -181,6 +189,8 @@ def test_a_dot_file_needs_no_graphviz_program(
         (["--loss", "sum(W@x)", "--shape", "W=2x3", "--shape", "x=2x1", "--wrt", "W"], ""),
         ([*NEURON, "--claim", "(a - y"], "--claim"),
         (["--wrt", "w"], "missing --loss"),
+        (["--question", "vanishing-gradients"], "no problem to draw"),
+        (["--loss", "L*2", "--let", "L=x+1", "--wrt", "x"], "L names the loss"),
     ],
 )
 def test_bad_input_is_exit_2_with_a_message(
