@@ -55,9 +55,9 @@ def layer_graph(trace: Trace) -> Graph:
         nodes.append(GraphNode(a, "let", f"{layer.activation}({z})", _shape(lt.a), lt.a, da[l - 1]))
         previous_grad = nodes[0].grad if l == 1 else da[l - 2]
         edges += [
-            GraphEdge(previous, z, f"{W}ᵀ (pulls back)", None, previous_grad),
-            GraphEdge(W, z, f"δ{l} {previous}ᵀ", None, lt.dW),
-            GraphEdge(b, z, f"Σ δ{l}", None, lt.db),
+            GraphEdge(previous, z, W, None, previous_grad, f"∂L/∂{previous} = {W}ᵀ δ{l}"),
+            GraphEdge(W, z, None, None, lt.dW, f"∂L/∂{W} = δ{l} {previous}ᵀ"),
+            GraphEdge(b, z, "I", None, lt.db, f"∂L/∂{b} = δ{l} summed over the examples"),
         ]
         df = _df(layer.activation, lt.z)
         local = None if df is None else f"{layer.activation}'({z})"
@@ -66,7 +66,7 @@ def layer_graph(trace: Trace) -> Graph:
     loss = np.full((1, 1), trace.loss)
     definition = f"{net.loss}({previous}, y)"
     nodes.append(GraphNode(LOSS, "loss", definition, None, loss, np.ones((1, 1))))
-    edges.append(GraphEdge(previous, LOSS, "the loss's gradient", None, da[-1]))
+    edges.append(GraphEdge(previous, LOSS, None, da[-1], da[-1]))
     return Graph(None, tuple(nodes), tuple(edges), "")
 
 
@@ -133,5 +133,5 @@ def unit_graph(trace: Trace) -> Graph:
     nodes.append(GraphNode(LOSS, "loss", f"{net.loss}(a, y)", None, loss, one))
     for j, source in enumerate(previous):
         g = da[-1][j : j + 1, :1]
-        edges.append(GraphEdge(source, LOSS, "the loss's gradient", g, g))
+        edges.append(GraphEdge(source, LOSS, None, g, g))
     return Graph(None, tuple(nodes), tuple(edges), "")

@@ -26,14 +26,15 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def array_text(value: np.ndarray | None, shape: tuple[int, int] | None) -> str:
-    """A scalar as a number; a small matrix as rows [[..], [..]]; a larger one by its shape."""
+def array_text(value: np.ndarray | None, shape: tuple[int, int] | None, limit: int = SMALL) -> str:
+    """A scalar as a number; a matrix of at most `limit` entries as rows [[..], [..]]; a larger
+    one by its shape."""
     if value is None:
         return "—"
     if shape is None or value.size == 1:
         return number(float(value.reshape(-1)[0]))
     rows, cols = shape
-    if rows * cols > SMALL:
+    if rows * cols > limit:
         return f"({rows}x{cols})"
     grid = value.reshape(rows, cols)
     if cols == 1:  # a column vector reads as one row, marked as a column

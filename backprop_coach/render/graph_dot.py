@@ -11,12 +11,13 @@ from typing import Any
 
 from backprop_coach.grading.graph import LOSS, Graph, GraphEdge, GraphNode
 from backprop_coach.grading.graph_mistake import Marker
-from backprop_coach.render.graph import SMALL, array_text, number, sum_text
+from backprop_coach.render.graph import array_text, number, sum_text
 
 INK, MUTED, ACCENT, WRONG = "#1f2328", "#57606a", "#0969da", "#cf222e"
 FILL = {"input": "#f6f8fa", "let": "#ffffff", "loss": "#fff8c5"}
 WRT_FILL = "#ddf4ff"
 FONT = "Helvetica"
+PICTURE_SMALL = 32  # a picture shows the values of a matrix of at most this many entries
 
 
 def _cell(text: str, color: str = INK, bold: bool = False, size: int = 11) -> str:
@@ -36,7 +37,9 @@ def _label(graph: Graph, node: GraphNode) -> str:
     rows += _values(f"∂L/∂{node.name}", node.grad, node.shape, ACCENT, True)
     out = graph.out_of(node.name)
     if len(out) > 1:
-        parts = sum_text([(array_text(e.pullback, node.shape), e.target) for e in out])
+        parts = sum_text(
+            [(array_text(e.pullback, node.shape, PICTURE_SMALL), e.target) for e in out]
+        )
         rows.append(_cell(f"= {parts}", ACCENT, size=10))
         rows.append(_cell("gradients add where paths meet", MUTED, size=9))
     if node.name == graph.wrt:
@@ -51,8 +54,8 @@ def _values(
     import numpy as np
 
     array = np.asarray(value, dtype=float)
-    if shape is None or shape[0] == 1 or shape[1] == 1 or shape[0] * shape[1] > SMALL:
-        return [_cell(f"{label}  {array_text(array, shape)}", color, bold)]
+    if shape is None or 1 in shape or shape[0] * shape[1] > PICTURE_SMALL:
+        return [_cell(f"{label}  {array_text(array, shape, PICTURE_SMALL)}", color, bold)]
     grid = array.reshape(shape)
     lines = [_cell(label, color, bold)]
     for row in grid:
@@ -75,7 +78,7 @@ def edge_label(edge: GraphEdge) -> str:
         text += f" = {edge.local}"
     if edge.local_value is not None:
         v = edge.local_value
-        value = array_text(v, None if v.size == 1 else (v.shape[0], v.shape[1]))
+        value = array_text(v, None if v.size == 1 else (v.shape[0], v.shape[1]), PICTURE_SMALL)
         if value != edge.local:
             text += f" = {value}"
     elif edge.local is None:
