@@ -338,3 +338,30 @@ def test_json_shape_and_values() -> None:
     assert W["shape"] == [2, 3]
     assert len(W["value"]) == 2 and len(W["value"][0]) == 3
     assert {"from", "to", "local"} <= set(data["edges"][0])  # type: ignore[index]
+
+
+FUNCTION_NAMES = {"sigmoid", "tanh", "relu", "log", "exp", "sum", "softmax"}
+
+
+def names_in(text: str) -> list[str]:
+    """The quantities a formula uses, read with a regular expression (not the parser)."""
+    import re
+
+    found = [n for n in re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text) if n not in FUNCTION_NAMES]
+    return list(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_every_case_has_one_node_per_name_and_one_edge_per_use(key: str) -> None:
+    case = CASES[key]
+    graph = build(case)
+    lets = [spec.split("=", 1) for spec in case.lets]
+    let_names = [name for name, _ in lets]
+    inputs = [
+        n for n in names_in(" ".join([*(t for _, t in lets), case.loss])) if n not in let_names
+    ]
+    assert sorted(n.name for n in graph.nodes if n.kind == "input") == sorted(inputs)
+    assert [n.name for n in graph.nodes if n.kind == "let"] == let_names
+    expected = {(u, v) for v, text in lets for u in names_in(text)}
+    expected |= {(u, "L") for u in names_in(case.loss)}
+    assert {(e.source, e.target) for e in graph.edges} == expected

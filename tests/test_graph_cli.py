@@ -314,3 +314,17 @@ def test_readme_pictures_are_in_the_repository() -> None:
         assert "<svg" in svg
     mistake = (ROOT / "docs" / "graph-neuron-mistake.svg").read_text(encoding="utf-8")
     assert "missing from your gradient" in mistake and "0.1463" in mistake
+
+
+def test_check_at_graph_draws_the_point_checked(runner: CliRunner) -> None:
+    code, out = run(runner, "check", *NEURON, *POINT, "--claim", "0.1463", "--graph")
+    assert code == 0, out
+    assert "the graph of L, at the --at values" in out
+    assert "∂L/∂w = 0.1463" in out
+
+
+def test_check_graph_refuses_batch(runner: CliRunner, tmp_path: Path) -> None:
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("{}\n")
+    code, out = run(runner, "check", "--batch", str(batch), "--graph")
+    assert code == 2 and "--graph draws one claim" in out
