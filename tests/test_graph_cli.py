@@ -220,6 +220,14 @@ def test_missing_factor_is_marked_on_its_edge() -> None:
     assert found.edge == ("w", "z") and found.kind == "missing"
 
 
+def test_half_of_sigmoid_prime_missing_is_marked_on_the_activation_edge() -> None:
+    # σ'(z) = a(1 − a): dropping either half is part of the edge z → a
+    for claim in ("(a - y)*a*x", "(a - y)*(1 - a)*x"):
+        verdict, found = marker("(a - y)^2/2", "w", ["z=w*x+b", "a=sigmoid(z)"], claim)
+        assert verdict.diagnosis == "missing_factor"
+        assert found.edge == ("z", "a") and found.kind == "missing_part", claim
+
+
 def test_extra_factor_is_marked_on_its_edge() -> None:
     verdict, found = marker(
         "(a - y)^2/2", "z", ["z=w*x+b", "a=tanh(z)"], "(a - y)*(1 - a^2)*(1 - a^2)"

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 
 from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse
 from backprop_coach.expr.tensor import Points
+from backprop_coach.expr.tree import Call, to_text
 from backprop_coach.grading.diagnosis import close
 from backprop_coach.grading.graph import (
     LOSS,
@@ -54,7 +56,7 @@ class Marker:
     picture."""
 
     edge: tuple[str, str] | None
-    kind: str  # missing | extra | dropped_path | transposed | elsewhere
+    kind: str  # missing | extra | missing_part | extra_part | dropped_path | transposed | elsewhere
     label: str
     sentence: str
 
@@ -126,7 +128,32 @@ def locate(problem: Problem, claim: str, mistake: Mistake, seed: int = 0) -> Mar
                         f"is the sum over every path from {wrt} up to L (gradients add where "
                         f"paths meet), and yours misses that one",
                     )  # fmt: skip
+    part = _activation_edge(structure, edges, mistake)
+    if part is not None:
+        word = "missing" if mistake.diagnosis == "missing_factor" else "extra"
+        return Marker(
+            part, f"{word}_part", f"part of this local derivative is {word}",
+            f"the local derivative of the edge {part[0]} → {part[1]}, {shown(part)}, is "
+            f"{mistake.factor} times the rest; your gradient has that factor {word}",
+        )  # fmt: skip
     return Marker(None, "elsewhere", "", f"not one edge of the graph: {mistake.message}")
+
+
+def _activation_edge(
+    structure: Structure, edges: list[tuple[str, str]], mistake: Mistake
+) -> tuple[str, str] | None:
+    """The edge u → a of an activation a = f(u) whose local derivative a missing or extra
+    factor is part of: the factor names a, or is written with f(u) (σ'(z) = σ(z)(1 − σ(z)),
+    and 1 − σ(z) was dropped)."""
+    if mistake.diagnosis not in ("missing_factor", "extra_factor") or not mistake.factor:
+        return None
+    for source, target in edges:
+        tree = structure.trees.get(target)
+        if not (isinstance(tree, Call) and tree.func in DIFFERENTIABLE and not tree.prime):
+            continue
+        if mistake.factor == target or to_text(tree) in mistake.factor:
+            return source, target
+    return None
 
 
 def _broadcasts(a: np.ndarray, b: np.ndarray) -> bool:
