@@ -23,6 +23,9 @@ INSTALL = (
 )
 
 EPILOG = """\
+**Exit codes**: 0 drawn; 1 with --claim, when the claim is wrong; 2 bad input, or an SVG/PNG
+asked for without Graphviz's `dot` (the DOT file is written instead, with how to render it).
+
 **Examples**
 
 * one neuron: `backprop-coach graph --loss '(a - y)^2/2' --let 'z=w*x+b' --let 'a=sigmoid(z)'
@@ -39,9 +42,6 @@ EPILOG = """\
   `check ... --graph`):
   `backprop-coach graph --loss '(a - y)^2/2' --let 'z=w*x+b' --let 'a=sigmoid(z)' --wrt w
   --claim '(a - y)*a*(1 - a)*x'`
-
-**Exit codes**: 0 drawn; 1 with --claim, when the claim is wrong; 2 bad input, or an SVG/PNG
-asked for without Graphviz's `dot` (the DOT file is written instead, with how to render it).
 """
 
 
