@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import bank, cheatsheet, check, quiz, stats, trace
+from backprop_coach.cli import bank, cheatsheet, check, graph, quiz, stats, trace
 
 app = typer.Typer(
     name="backprop-coach",
@@ -48,6 +48,7 @@ trace.register(app)
 bank.register(app)
 stats.register(app)
 cheatsheet.register(app)
+graph.register(app)
 
 
 def _stdout_failed(err: OSError) -> bool:

@@ -156,6 +156,13 @@ def check(
             "--truth", help="With --batch: add each truth as text (SymPy's formula; slower)."
         ),
     ] = False,
+    draw_graph: Annotated[
+        bool,
+        typer.Option(
+            "--graph",
+            help="Also draw the computational graph, a wrong claim's mistake marked on its edge.",
+        ),
+    ] = False,
 ) -> None:
     """Prove or refute a claimed gradient, and say what is wrong with it.
 
@@ -168,6 +175,8 @@ def check(
     from backprop_coach.expr.parse import INPUT_FORMATS
 
     finite_seconds("--timeout", timeout)
+    if draw_graph and (batch is not None or steps is not None):
+        fail("--graph draws one claim: leave out --batch and --steps")
     if batch is None and (jobs is not None or with_truth):
         fail("--jobs and --truth go with --batch FILE")
     if input_format not in INPUT_FORMATS:
@@ -183,7 +192,7 @@ def check(
         )
         return
     if question is not None or answer is not None:
-        _question(question, answer, bank, timeout, json_output, input_format, latex)
+        _question(question, answer, bank, timeout, json_output, input_format, latex, draw_graph)
         return
     missing = [
         opt for opt, v in (("--loss", loss), ("--wrt", wrt), ("--claim", claim)) if v is None
@@ -209,18 +218,31 @@ def check(
     except KeyboardInterrupt:
         fail("interrupted", 130)
         return
-    _report(verdict, json_output, latex)
+    drawn = _graph(problem, claim, verdict, point) if draw_graph else None
+    _report(verdict, json_output, latex, drawn)
 
 
-def _report(verdict: Any, json_output: bool, latex: bool = False) -> None:
+def _graph(problem: Any, claim: str, verdict: Any, point: Any = None) -> Any:
+    """`--graph`: (renderables, JSON) of the graph with the claim's mistake marked."""
+    from backprop_coach.cli.graph import for_check
+
+    return for_check(problem, claim, verdict, point or {})
+
+
+def _report(verdict: Any, json_output: bool, latex: bool = False, drawn: Any = None) -> None:
     if json_output:
-        emit_json(verdict.to_json())
+        data = verdict.to_json()
+        if drawn is not None:
+            data["graph"] = drawn[1]
+        emit_json(data)
     else:
         from backprop_coach.render.verdict import render_latex, render_verdict
 
         show(render_verdict(verdict))
         if latex:
             show(render_latex(verdict))
+        if drawn is not None:
+            show(*drawn[0])
     raise typer.Exit(verdict.exit_code)
 
 
@@ -232,6 +254,7 @@ def _question(
     json_output: bool,
     input_format: str = "auto",
     latex: bool = False,
+    draw_graph: bool = False,
 ) -> None:
     """`check --question ID --answer EXPR`: the same verdicts as --loss, plus the question's
     tailored feedback when the answer matches a listed mistake."""
@@ -253,7 +276,8 @@ def _question(
         from dataclasses import replace
 
         verdict = replace(verdict, message=f"{verdict.message}. {verdict.feedback}")
-    _report(verdict, json_output, latex)
+    drawn = _graph(q.problem, answer, verdict) if draw_graph else None
+    _report(verdict, json_output, latex, drawn)
 
 
 def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> None:

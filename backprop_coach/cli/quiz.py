@@ -15,13 +15,15 @@ from typing import Annotated, Any
 
 import typer
 
+from backprop_coach.cli.graph import quiz_graph
 from backprop_coach.cli.output import console, fail, show
 
 DEFAULT_COUNT = 10
 
 EPILOG = """\
 **In a session** type an answer in the expression language (e.g. `(a - y)*σ'(z)*x`), a number for
-numeric questions, or free text for concept questions; `:hint`, `:show`, `:skip`, `:quit`, `:help`.
+numeric questions, or free text for concept questions; `:hint`, `:show`, `:skip`, `:graph`
+(the computational graph, your last wrong answer marked on it), `:quit`, `:help`.
 Three attempts per question; an invalid input costs none. Every answer is saved as you go, and
 the questions you miss come back first next time (FSRS spaced repetition).
 
@@ -70,6 +72,14 @@ def quiz(
         list[Path] | None,
         typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
     ] = None,
+    graph_drill: Annotated[
+        bool,
+        typer.Option(
+            "--graph-drill",
+            help="Drill the chain rule on small graphs: find one node's gradient from the ones "
+            "above it (schedules untouched).",
+        ),
+    ] = False,
 ) -> None:
     """Practise backpropagation: derivations, numeric backprop and interview concepts, with
     precise feedback on every attempt and the worked answer on request."""
@@ -82,9 +92,16 @@ def quiz(
 
     if due and cram:
         fail("--due and --cram do not mix: --due follows the schedule, --cram ignores it")
+    rng = random.Random(seed)
+    if graph_drill:
+        from backprop_coach.practice.graph_drill import drill_questions
+
+        drills = drill_questions()
+        items = [Item(drills[k % len(drills)], rng.randrange(1, 10**6)) for k in range(count)]
+        _run(items, open_store(), timed, time_limit, True)
+        return
     store = open_store()
     loaded = load(bank)
-    rng = random.Random(seed)
     if question is not None:
         chosen = [find(loaded, question)]
     else:
@@ -172,6 +189,10 @@ def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
 
     def grade(item: Any, text: str, previous: str | None) -> Any:
         q = item.question
+        if "graph_drill" in q.extra:
+            from backprop_coach.practice.graph_drill import grade_drill
+
+            return grade_drill(q, text, item.seed)
         if q.kind == "numeric":
             return grade_numeric(q, text, item.seed)
         return run(box, grade_derivation, (q, text, previous), timeout)
@@ -307,6 +328,8 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
         match event:
             case s.Ask():
                 show(r.render_ask(event))
+                if "graph_drill" in event.item.question.extra:
+                    show(*quiz_graph(event.item, None, None))
             case s.Graded():
                 show(r.render_graded(event))
             case s.Repeat():
@@ -317,6 +340,10 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
                 show(r.render_hint(event))
             case s.Reveal():
                 show(r.render_reveal(event))
+                if "graph_drill" in event.item.question.extra:
+                    show(*quiz_graph(event.item, None, None, reveal=True))
+            case s.GraphRequest():
+                show(*quiz_graph(event.item, event.answer, event.verdict))
             case s.RateRequest():
                 show(r.render_rate_request())
             case s.Note():

@@ -94,6 +94,23 @@ def trace(
         bool, typer.Option("--latex", help="Print every quantity as LaTeX (align*), for notes.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    graph: Annotated[
+        bool,
+        typer.Option(
+            "--graph", help="Draw the network's graph x → z1 → a1 → … → L with values and δ."
+        ),
+    ] = False,
+    graph_units: Annotated[
+        bool,
+        typer.Option(
+            "--graph-units",
+            help="Draw it unit by unit, every weight an edge (one example, at most 4 units a layer).",
+        ),
+    ] = False,
+    graph_file: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the graph as .dot, .svg or .png (as graph -o)."),
+    ] = None,
 ) -> None:
     """Work a forward and backward pass: every z, a, δ, gradient and updated weight.
 
@@ -178,6 +195,10 @@ def trace(
             from rich.text import Text
 
             show(Text(f"a fresh network, seed {drawn}: --seed {drawn} gives it again", "dim"))
+    if graph or graph_units or graph_file is not None:
+        from backprop_coach.cli.graph import network_graph
+
+        network_graph(result, graph_units, graph_file, terminal=not (json_output or latex))
     if checks and not all(c.correct for c in checks):
         raise typer.Exit(1)
 

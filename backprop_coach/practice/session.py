@@ -21,6 +21,7 @@ DEFAULT_PACE = 60.0  # seconds: the reference time when the quiz is not timed
 EASY_FRACTION = 1 / 3  # right first try within a third of the time is Easy
 COMMANDS = {":hint": "the next hint", ":show": "the worked answer (counts as not known)",
             ":skip": "move on without answering", ":quit": "end the session (progress is saved)",
+            ":graph": "the computational graph, your last wrong answer marked (counts as a hint)",
             ":help": "this list"}  # fmt: skip
 RATING_KEYS = {
     "1": "again",
@@ -128,6 +129,16 @@ class Help:
 
 
 @dataclass
+class GraphRequest:
+    """`:graph`: draw the question's graph; `answer` and `verdict` are the last graded attempt
+    (None before the first)."""
+
+    item: Item
+    answer: str | None
+    verdict: Verdict | None
+
+
+@dataclass
 class Record:
     """Persist this attempt; `rating` settles the question's card (None: schedule untouched)."""
 
@@ -141,8 +152,9 @@ class Done:
 
 
 Event = (
-    Ask | Graded | Repeat | Invalid | HintShown | Reveal | RateRequest | Note | Help | Record | Done
-)
+    Ask | Graded | Repeat | Invalid | HintShown | Reveal | RateRequest | Note | Help | Record
+    | Done | GraphRequest
+)  # fmt: skip
 
 
 @dataclass
@@ -153,6 +165,8 @@ class _Current:
     attempts: int = 0
     hints: int = 0
     previous: str | None = None
+    last: Verdict | None = None  # the verdict on `previous`
+    graphed: bool = False  # :graph was asked: it shows every local derivative, so counts as a hint
     rating_pending: bool = False
     concept_answer: str = ""
 
@@ -233,7 +247,7 @@ class Session:
         if verdict.verdict != CORRECT and verdict.same_as_previous:
             return [Repeat(verdict)]
         cur.attempts += 1
-        cur.previous = text
+        cur.previous, cur.last = text, verdict
         seconds = self.elapsed()
         overtime = self.limit is not None and seconds > self.limit
         correct = verdict.verdict == CORRECT
@@ -242,7 +256,8 @@ class Session:
         detail = verdict.factor
         rating = None
         if final:
-            rating = self._rating(correct, cur.attempts, cur.hints, seconds, overtime)
+            hints = cur.hints + cur.graphed
+            rating = self._rating(correct, cur.attempts, hints, seconds, overtime)
         events.append(
             Record(self._attempt(verdict.verdict, text, verdict.diagnosis, detail, seconds), rating)
         )
@@ -320,6 +335,9 @@ class Session:
             return self.finish()
         if command == ":help":
             return [Help(COMMANDS)]
+        if command == ":graph":
+            cur.graphed = True
+            return [GraphRequest(cur.item, cur.previous, cur.last)]
         return [Invalid(f"unknown command {command}; the commands are {', '.join(COMMANDS)}")]
 
     def _attempt(

@@ -71,7 +71,10 @@ def render_ask(ask: Ask) -> RenderableType:
         extra.append(render_names(rows))
     if q.numeric is not None and ask.worked is not None:
         extra.append(
-            Text(f"variant {ask.item.seed} · answer {q.numeric.ask} to {q.numeric.figures} significant figures", style="dim")
+            Text(
+                f"variant {ask.item.seed} · answer {q.numeric.ask} to {q.numeric.figures} significant figures",
+                style="dim",
+            )
         )
         extra.append(render_network(ask.item, ask.worked))
     progress = f"question {ask.number} of {ask.total} · score {ask.score}/{ask.answered}"
@@ -194,7 +197,11 @@ def render_summary(outcomes: Sequence[Outcome]) -> RenderableType:
             Text.assemble(
                 ("weakest topics: ", "bold"),
                 listed,
-                ("  → backprop-coach quiz --topic " + weak[0][1], "dim"),
+                (
+                    "  → backprop-coach quiz "
+                    + ("--graph-drill" if weak[0][1] == "graph-drill" else "--topic " + weak[0][1]),
+                    "dim",
+                ),
             )
         )
     return Group(*parts)
