@@ -25,7 +25,7 @@ NAME = re.compile(r"(?<![A-Za-zα-ωΑ-Ω_])([A-Za-zα-ωΑ-Ω][A-Za-zα-ωΑ-Ω
 LEIBNIZ = re.compile(r"(?<![A-Za-z])d(?=[A-Za-zα-ωΑ-Ω][^\s/]*\s*/\s*d)|(?<=/)\s*d(?=[A-Za-zα-ωΑ-Ω])")
 # The notation of derivatives and sums, and the constants: never names of the problem.
 # f is the generic function of "f(z) = ..., derive f'(z)".
-NOTATION = {"L", "d", "Σ", "e", "π", "pi", "T", "f"}
+NOTATION = {"L", "d", "Σ", "e", "π", "pi", "T", "f", "axis"}
 # A name with a letter index (zˡ, xᵢ, y⁽ⁱ⁾) is a family, not one name; a name defined as the
 # gradient asked (δ¹ = ∂L/∂z¹) is the answer itself, which no let can declare.
 FAMILY = re.compile(r"[ˡᵢⱼₖⁱʲᵏⁿᵐ⁽]")
@@ -72,6 +72,8 @@ def unknown_names(question) -> set[str]:  # type: ignore[no-untyped-def]
         plain = re.sub(r"_?[0-9]+$", "", name)
         if name in known or name in NOTATION or name.lower() in WORDS:
             continue
+        if re.fullmatch(r"[A-Za-z]{4,}", name):
+            continue  # a word of prose in a bold phrase ("row layout, as in PyTorch")
         if canonical_function(name) is not None or canonical_function(name.lower()) is not None:
             continue
         if plain != name and plain in known and name[len(plain):] in {"2", "3"}:
@@ -87,6 +89,8 @@ def test_the_checker_of_this_test_finds_an_undeclared_name() -> None:
 
     leaning = replace(question, prompt=question.prompt + "\nGiven **δ² = 0.3**, derive **∂L/∂w**.")
     assert unknown_names(leaning) == {"δ2"}
+    leaning = replace(question, prompt="**row layout (batch-first, as in PyTorch)**: **m = 4**")
+    assert unknown_names(leaning) == {"m"}
 
 
 @pytest.mark.parametrize("question", DERIVATIONS, ids=[q.id for q in DERIVATIONS])
