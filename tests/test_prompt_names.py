@@ -20,7 +20,10 @@ SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉
 BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 # A name: a Latin or Greek letter, more letters, then digits written plainly, as superscripts
 # or as subscripts (a¹, δ², W₂, z1). Letter sub/superscripts (ᵢ, ⱼ, ᵀ) are indices, not names.
-NAME = re.compile(r"(?<![A-Za-zα-ωΑ-Ω_])([A-Za-zα-ωΑ-Ω][A-Za-zα-ωΑ-Ω]*(?:_?[0-9⁰¹²³⁴-⁹₀-₉]+)?)")
+NAME = re.compile(
+    r"(?<![A-Za-zα-ωΑ-Ω_])([A-Za-zα-ωΑ-Ω][A-Za-zα-ωΑ-Ω]*"
+    r"(?:[0-9]+|[⁰¹²³⁴-⁹]+|[₀-₉]+)?(?:_[A-Za-z0-9]+)*)"
+)
 # Leibniz notation: the d of dσ/dz is not part of a name.
 LEIBNIZ = re.compile(r"(?<![A-Za-z])d(?=[A-Za-zα-ωΑ-Ω][^\s/]*\s*/\s*d)|(?<=/)\s*d(?=[A-Za-zα-ωΑ-Ω])")
 # The notation of derivatives and sums, and the constants: never names of the problem.
@@ -61,6 +64,7 @@ def test_extraction_reads_indices_and_skips_index_letters() -> None:
     found = math_names("given **δ² = (a² − y) ⊙ σ'(z²)**, **W₂ᵀ δ₂**, **Σ x**, **z1**")
     assert {"δ2", "a2", "y", "σ", "z2", "W2", "Σ", "x", "z1"} <= found
     assert math_names("**dσ/dz**") == {"σ", "z"}
+    assert math_names("**θ1_new = √(g1² + g2²)**") == {"θ1_new", "g1", "g2"}
     assert math_names("**zˡ = Wˡaˡ⁻¹**, **y⁽ⁱ⁾**, **δ¹ = ∂L/∂z¹**") == {"L", "z1"}
     assert "ᵢ" not in "".join(found) and "ᵀ" not in "".join(found)
 
