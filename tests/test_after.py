@@ -35,6 +35,8 @@ def test_after_is_loaded(tmp_path: Path) -> None:
     assert bank.problems == []
     assert bank.get("second").after == "first"  # type: ignore[union-attr]
     assert bank.get("first").after is None  # type: ignore[union-attr]
+    assert bank.get("second").to_json()["after"] == "first"  # type: ignore[union-attr]
+    assert "after" not in bank.get("first").to_json()  # type: ignore[union-attr]
 
 
 def test_unknown_after_names_file_and_field(tmp_path: Path) -> None:
