@@ -24,7 +24,7 @@ SHIPPED = load_bank(dirs=[shipped_bank()])
 
 def test_shipped_bank_loads_cleanly_and_is_big_enough() -> None:
     assert SHIPPED.problems == []
-    assert len(SHIPPED.questions) >= 60
+    assert len(SHIPPED.questions) >= 160
     assert len(SHIPPED.topics) >= 10
     kinds = {q.kind for q in SHIPPED.questions}
     assert kinds == {"derivation", "numeric", "concept"}

@@ -45,7 +45,7 @@ ENV_BANK = "BACKPROP_COACH_BANK"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_FILE_BYTES = 200_000
 COMMON = {"format_version", "id", "topic", "difficulty", "kind", "prompt", "hints",
-          "explanation", "tags", "source"}  # fmt: skip
+          "explanation", "tags", "source", "after"}  # fmt: skip
 BY_KIND = {
     "derivation": {"loss", "wrt", "let", "shape", "domain", "answer", "wrong_answers", "forbid"},
     "numeric": {"network"},
@@ -151,7 +151,36 @@ def load_bank(extra: Iterable[Path] = (), dirs: Sequence[Path] | None = None) ->
                 continue
             owner[question.id] = path
             bank.questions.append(question)
+    _check_after(bank)
     return bank
+
+
+def _check_after(bank: Bank) -> None:
+    """Every `after` names a loaded question and no chain of `after`s loops. A question that
+    breaks this is reported (file and field `after`) and skipped, like any malformed file;
+    skipping it may orphan a question that follows it, so this repeats until nothing changes."""
+    while True:
+        ids = {q.id for q in bank.questions}
+        follows = {q.id: q.after for q in bank.questions if q.after is not None}
+        bad: dict[str, str] = {}
+        for q in bank.questions:
+            if q.after is not None and q.after not in ids:
+                bad[q.id] = f"unknown question id {quoted(q.after)}"
+        for start in follows:
+            chain = [start]
+            while (nxt := follows.get(chain[-1])) is not None:
+                if nxt == start:
+                    bad.setdefault(start, "a cycle: " + " -> ".join([*chain, start]))
+                    break
+                if nxt in chain:
+                    break  # a loop further on, reported from its own members
+                chain.append(nxt)
+        if not bad:
+            return
+        for q in bank.questions:
+            if q.id in bad:
+                bank.problems.append(BankError(q.path, "after", bad[q.id]))
+        bank.questions = [q for q in bank.questions if q.id not in bad]
 
 
 def _question_files(directory: Path) -> list[Path]:
@@ -246,6 +275,7 @@ def parse_question(data: dict[str, Any], path: Path) -> Question:
         "tags": f.texts("tags"),
         "source": f.text("source"),
         "path": path,
+        "after": _after(f, qid),
     }
     if kind == "derivation":
         return Question(**common, **_derivation(f))
@@ -254,6 +284,19 @@ def parse_question(data: dict[str, Any], path: Path) -> Question:
     return Question(
         **common, model_answer=f.text("model_answer"), key_points=f.texts("key_points", at_least=2)
     )
+
+
+def _after(f: _Fields, qid: str) -> str | None:
+    """`after = "other-id"`: the question a new learner should see first. Whether that id
+    exists (and that no chain loops) is checked once the whole bank is loaded."""
+    if "after" not in f.data:
+        return None
+    after = f.text("after")
+    if not ID_PATTERN.fullmatch(after):
+        raise f.fail("after", f"{quoted(after)} is not a question id (kebab-case)")
+    if after == qid:
+        raise f.fail("after", "a question cannot come after itself")
+    return after
 
 
 def _steps(f: _Fields) -> tuple[Step, ...]:

@@ -65,6 +65,7 @@ class Question:
     # concept
     model_answer: str | None = None
     key_points: tuple[str, ...] = ()
+    after: str | None = None  # the id of a question a new learner should see first
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +83,8 @@ class Question:
             "source": self.source,
             "path": str(self.path),
         }
+        if self.after is not None:
+            data["after"] = self.after
         if self.problem is not None:
             data.update(self.problem.to_json())
             data["answer"] = self.answer

@@ -8,6 +8,7 @@ id = "{id}"            # kebab-case, equal to the file name, permanent
 topic = "{topic}"
 difficulty = 1          # 1 to 3
 kind = "{kind}"
+# after = "sigmoid-neuron-dw"  # optional: a question a new learner should see first
 tags = []
 source = "Where a reader can learn more, e.g. Nielsen, Neural Networks and Deep Learning, ch. 2"
 """

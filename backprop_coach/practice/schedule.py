@@ -1,7 +1,8 @@
 """Spaced repetition with FSRS (py-fsrs): each question is a card, each settled question a review.
 
 Choosing what to ask: due cards first (most overdue first), then new questions (at most the
-daily new-card limit), then, outside --due, the rest by how soon they fall due.
+daily new-card limit; one that names another with `after` waits for it), then, outside --due,
+the rest by how soon they fall due.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def choose(
     new = [q for q in questions if q.id not in cards]
     rng.shuffle(new)
     new.sort(key=lambda q: q.difficulty)  # new material starts easy; shuffled within a level
+    new = _in_order(new, cards)
     due = sorted((q for q in seen if cards[q.id]["due"] <= at), key=lambda q: cards[q.id]["due"])
     later = sorted((q for q in seen if cards[q.id]["due"] > at), key=lambda q: cards[q.id]["due"])
     if mode == "cram":
@@ -69,6 +71,26 @@ def choose(
     if mode == "due":
         return (due + new[:allowed_new])[:count]
     return (due + new[:allowed_new] + later + new[allowed_new:])[:count]
+
+
+def _in_order(new: list[Question], cards: dict[str, dict[str, Any]]) -> list[Question]:
+    """The new questions in their given order, except that one whose `after` the learner has
+    not seen waits until that question has been placed before it; one whose `after` is neither
+    seen nor among these (filtered out by topic, kind or difficulty) is not asked at all."""
+    placed: list[Question] = []
+    placed_ids: set[str] = set()
+    waiting = list(new)
+    progress = True
+    while waiting and progress:
+        progress = False
+        for q in list(waiting):
+            if q.after is None or q.after in cards or q.after in placed_ids:
+                placed.append(q)
+                placed_ids.add(q.id)
+                waiting.remove(q)
+                progress = True
+                break  # restart: the first waiting question that is now free goes next
+    return placed
 
 
 def due_counts(cards: dict[str, dict[str, Any]], at: datetime) -> tuple[int, int]:
