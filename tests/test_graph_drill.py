@@ -9,9 +9,9 @@ import random
 from collections.abc import Callable
 
 import pytest
-from backprop_coach.bank.grade import grade_derivation
 from typer.testing import CliRunner
 
+from backprop_coach.bank.grade import grade_derivation
 from backprop_coach.cli import app
 from backprop_coach.practice import session as s
 from backprop_coach.practice.graph_drill import DRILLS, drill_for, drill_questions, grade_drill
