@@ -281,8 +281,8 @@ def new(
         ),
     ] = None,
 ) -> None:
-    """Write a commented question template that validates as written; edit it, then run
-    `backprop-coach bank validate`."""
+    """Write a commented question template that validates as written; edit it, then prove it
+    with `bank validate` and its id (`bank validate` alone proves the whole bank)."""
     from backprop_coach.bank.load import ID_PATTERN, load_bank
     from backprop_coach.bank.model import KINDS
     from backprop_coach.bank.template import template
