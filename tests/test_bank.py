@@ -296,3 +296,34 @@ def test_every_topic_folder_with_an_identifier_name_is_a_listed_package() -> Non
     topics = [d.name for d in (REPO / "questions").iterdir() if d.is_dir() and d.name.isidentifier()]
     missing = [t for t in topics if f"backprop_coach.questions.{t}" not in packages]
     assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
+def test_batch_numeric_questions_match_numpy_worked_by_hand() -> None:
+    """The batch questions' values from the engine equal the formulas written out with numpy:
+    PyTorch's means divide by m, a shared bias sums δ over the batch."""
+    import numpy as np
+
+    from backprop_coach.bank.grade import network_for, numeric_truth
+
+    shipped = SHIPPED
+    for seed in (1, 2, 3):
+        spec = shipped.get("numeric-batch-softmax-ce-delta").numeric
+        net = network_for(spec, seed)
+        W, b, X, Y = net.layers[0].W, net.layers[0].b, net.x, net.y  # columns are examples
+        z = W @ X + b
+        p = np.exp(z - z.max(axis=0)) / np.exp(z - z.max(axis=0)).sum(axis=0)
+        assert numeric_truth(spec, seed)[1] == pytest.approx(((p - Y) / 2)[1, 0], rel=1e-12)
+
+        spec = shipped.get("numeric-batch-mse-weight-gradient").numeric
+        net = network_for(spec, seed)
+        W, b, X, Y = net.layers[0].W, net.layers[0].b, net.x, net.y
+        delta = 2 * (W @ X + b - Y) / 3
+        assert numeric_truth(spec, seed)[1] == pytest.approx((delta * X[1]).sum(), rel=1e-12)
+
+        spec = shipped.get("numeric-batch-bias-gradient").numeric
+        net = network_for(spec, seed)
+        sig = lambda u: 1 / (1 + np.exp(-u))  # noqa: E731
+        a1 = sig(net.layers[0].W @ net.x + net.layers[0].b)
+        a2 = sig(net.layers[1].W @ a1 + net.layers[1].b)
+        delta2 = (a2 - net.y) * a2 * (1 - a2)
+        assert numeric_truth(spec, seed)[1] == pytest.approx(delta2[0].sum(), rel=1e-12)

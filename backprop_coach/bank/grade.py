@@ -65,8 +65,9 @@ def self_answers(question: Question) -> list[str]:
 
 def network_for(spec: NumericSpec, seed: int) -> Network:
     return random_network(
-        spec.layers, spec.activations, spec.loss, seed, spec.decimals, spec.lr, spec.update_biases
-    )
+        spec.layers, spec.activations, spec.loss, seed, spec.decimals, spec.lr,
+        spec.update_biases, spec.examples,
+    )  # fmt: skip
 
 
 def numeric_truth(spec: NumericSpec, seed: int) -> tuple[Trace, float, str]:

@@ -396,7 +396,7 @@ def _syntax(f: _Fields, problem: Problem) -> None:
         )
 
 
-def _ask(f: _Fields, ask: str, sizes: list[int]) -> None:
+def _ask(f: _Fields, ask: str, sizes: list[int], examples: int | None = None) -> None:
     """The asked quantity is one number that every variant of these sizes has, so the quiz can
     always ask it: a layer the network has, one index per dimension, each in range."""
     try:
@@ -408,7 +408,7 @@ def _ask(f: _Fields, ask: str, sizes: list[int]) -> None:
             "loss (names: loss, zL, aL, deltaL, dWL, dbL, WL_new, bL_new; L counts from 1)",
         ) from None
     try:
-        shape = quantity_shape(claim.base, claim.layer, sizes)
+        shape = quantity_shape(claim.base, claim.layer, sizes, examples)
     except ValueError as err:
         raise f.fail("network.ask", str(err)) from None
     if len(claim.index) != len(shape):
@@ -426,7 +426,10 @@ def _numeric(f: _Fields) -> NumericSpec:
     net = f.data.get("network")
     if not isinstance(net, dict):
         raise f.fail("network", "expected a table with layers, activations, loss and ask")
-    known = {"layers", "activations", "loss", "ask", "lr", "update_biases", "decimals", "figures"}
+    known = {
+        "layers", "activations", "loss", "ask", "lr", "update_biases", "decimals", "figures",
+        "examples",
+    }  # fmt: skip
     if "tolerance" in net:
         raise f.fail(
             "network.tolerance",
@@ -463,7 +466,12 @@ def _numeric(f: _Fields) -> NumericSpec:
     ask = net.get("ask")
     if not isinstance(ask, str) or not ask.strip():
         raise f.fail("network.ask", "expected a quantity such as delta1[0], W2_new[1][0] or loss")
-    _ask(f, ask.strip(), sizes)
+    examples = net.get("examples")
+    if examples is not None and (
+        not isinstance(examples, int) or isinstance(examples, bool) or not 2 <= examples <= 4
+    ):
+        raise f.fail("network.examples", "expected a batch of 2 to 4 examples (by hand)")
+    _ask(f, ask.strip(), sizes, examples)
     lr = net.get("lr", 0.5)
     figures = net.get("figures", 3)
     decimals = net.get("decimals", 2)
@@ -477,5 +485,6 @@ def _numeric(f: _Fields) -> NumericSpec:
     if not isinstance(update, bool):
         raise f.fail("network.update_biases", "expected true or false")
     return NumericSpec(
-        tuple(sizes), tuple(acts), loss, ask.strip(), float(lr), update, decimals, figures
-    )
+        tuple(sizes), tuple(acts), loss, ask.strip(), float(lr), update, decimals, figures,
+        examples,
+    )  # fmt: skip

@@ -41,6 +41,7 @@ class NumericSpec:
     update_biases: bool = True
     decimals: int = 2
     figures: int = 3  # significant figures the answer must carry, correctly rounded
+    examples: int | None = None  # a batch of this many examples (one a row); None: one example
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Question:
                 "ask": n.ask,
                 "figures": n.figures,
             }
+            if n.examples is not None:
+                data["network"]["examples"] = n.examples
         if self.kind == "concept":
             data["model_answer"] = self.model_answer
             data["key_points"] = list(self.key_points)

@@ -37,11 +37,12 @@ def size_problem(sizes: list[int] | tuple[int, ...]) -> str | None:
 
 
 def quantity_shape(
-    base: str, layer: int | None, sizes: list[int] | tuple[int, ...]
+    base: str, layer: int | None, sizes: list[int] | tuple[int, ...], examples: int | None = None
 ) -> tuple[int, ...]:
-    """The shape of a named quantity (engine.quantities) for one example of a network with
-    these layer sizes: () for the loss, (units,) for z, a, delta, b and db, (units, inputs) for
-    W and dW. Raises ValueError for a layer the network does not have."""
+    """The shape of a named quantity (engine.quantities) of a network with these layer sizes:
+    () for the loss, (units,) for z, a, delta, b and db, (units, inputs) for W and dW; with a
+    batch of `examples`, z, a and delta have one column per example, (units, examples).
+    Raises ValueError for a layer the network does not have."""
     if base == "loss":
         return ()
     layers = len(sizes) - 1
@@ -49,4 +50,6 @@ def quantity_shape(
         raise ValueError(f"layer {layer} does not exist: the network has {layers} layer(s)")
     if base in ("W", "dW"):
         return (sizes[layer], sizes[layer - 1])
+    if examples is not None and base in ("z", "a", "delta"):
+        return (sizes[layer], examples)
     return (sizes[layer],)

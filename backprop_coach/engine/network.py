@@ -213,9 +213,11 @@ def random_network(
     decimals: int = 2,
     lr: float = 0.5,
     update_biases: bool = True,
+    examples: int | None = None,
 ) -> Network:
     """A reproducible small network with weights and inputs rounded for hand computation.
-    `activation` names every layer's activation, or gives one per layer."""
+    `activation` names every layer's activation, or gives one per layer. With `examples`, x
+    and y are a batch of that many rows (one example a row, as in a net file)."""
     problem = size_problem(list(sizes))
     if problem is not None:  # before anything is allocated
         raise NetSpecError(f"layers: {problem}")
@@ -240,14 +242,23 @@ def random_network(
         }
         for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts, strict=True)
     ]
-    x = np.round(rng.uniform(-1, 1, sizes[0]), decimals).tolist()
-    if loss == "cross_entropy":
-        y = [0.0] * sizes[-1]
-        y[int(rng.integers(sizes[-1]))] = 1.0
-    elif acts[-1] in ("sigmoid", "softmax"):
-        y = np.round(rng.uniform(0.05, 0.95, sizes[-1]), decimals).tolist()
+    def target() -> list[float]:
+        if loss == "cross_entropy":
+            one_hot = [0.0] * sizes[-1]
+            one_hot[int(rng.integers(sizes[-1]))] = 1.0
+            return one_hot
+        if acts[-1] in ("sigmoid", "softmax"):
+            return np.round(rng.uniform(0.05, 0.95, sizes[-1]), decimals).tolist()
+        return np.round(rng.uniform(-1, 1, sizes[-1]), decimals).tolist()
+
+    x: Any
+    y: Any
+    if examples is None:
+        x = np.round(rng.uniform(-1, 1, sizes[0]), decimals).tolist()
+        y = target()
     else:
-        y = np.round(rng.uniform(-1, 1, sizes[-1]), decimals).tolist()
+        x = np.round(rng.uniform(-1, 1, (examples, sizes[0])), decimals).tolist()
+        y = [target() for _ in range(examples)]
     spec = {
         "layers": layers,
         "loss": loss,

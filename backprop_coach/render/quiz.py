@@ -43,7 +43,8 @@ def render_network(item: Item, worked: Worked) -> RenderableType:
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("x", fmt(net.x[:, 0], spec.decimals))
+    # a batch as the file gives it: one example a row
+    table.add_row("x", fmt(net.x.T if net.batched else net.x[:, 0], spec.decimals))
     for l, layer in enumerate(net.layers, start=1):
         table.add_row(
             f"W{l}",
@@ -51,7 +52,9 @@ def render_network(item: Item, worked: Worked) -> RenderableType:
             + f"   ({layer.W.shape[0]}x{layer.W.shape[1]}, {layer.activation})",
         )
         table.add_row(f"b{l}", fmt(layer.b[:, 0], spec.decimals))
-    table.add_row("y", fmt(net.y[:, 0], spec.decimals))
+    table.add_row("y", fmt(net.y.T if net.batched else net.y[:, 0], spec.decimals))
+    if net.batched:
+        table.add_row("batch", f"{net.x.shape[1]} examples, one a row; z, a and δ have one column each")
     table.add_row("η", f"{net.lr:g}")
     table.add_row("loss", spec.loss)
     return table
