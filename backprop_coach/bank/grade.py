@@ -7,18 +7,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from backprop_coach.bank.model import NumericSpec, Question
 from backprop_coach.engine.backprop import Trace, trace
 from backprop_coach.engine.network import Network, random_network
 from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
-from backprop_coach.expr.parse import parse_number, parse_quantity_claim
+from backprop_coach.expr.parse import parse, parse_number, parse_quantity_claim
+from backprop_coach.expr.tensor import Points
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
 from backprop_coach.grading.problem import names_in_play
 from backprop_coach.grading.rounding import decimals_for, judge
-from backprop_coach.grading.setting import let_shapes, setting_for
+from backprop_coach.grading.setting import Setting, let_shapes, setting_for
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
 PREVIOUS = "previous attempt"
@@ -54,13 +57,35 @@ def self_answers(question: Question) -> list[str]:
     trees = [p.tree for p in (*setting.let_trees.values(), setting.loss_tree)]
     arguments = {to_text(a) for t in trees for n in walk(t) if isinstance(n, Call) for a in n.args}
     arguments.add(question.problem.wrt)
+    # a few points first: a candidate plainly different there is no answer, and only the rest
+    # pay a full grade (the grade alone decides; this only skips sure rejections)
+    points = setting.draw(8, np.random.default_rng(0))
+    truth = points.values(setting.truth)
     accepted = []
     for func in sorted(DIFFERENTIABLE):
         for argument in sorted(arguments):
             candidate = f"{func}'({argument})"
-            if grade(setting, candidate).verdict == CORRECT:
+            if _plainly_different(setting, candidate, points, truth):
+                continue
+            if grade(setting, candidate, display=False).verdict == CORRECT:
                 accepted.append(candidate)
     return accepted
+
+
+def _plainly_different(setting: Setting, candidate: str, points: Points, truth: Any) -> bool:
+    """Whether a candidate answer differs from the truth by far more than rounding at some
+    point where both are finite (or has another shape, or does not build)."""
+    try:
+        value = points.values(setting.build(parse(candidate).tree))
+    except ExprError:
+        return True
+    if value.shape != truth.shape:
+        return True
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(value) & np.isfinite(truth)
+        gap = np.abs(value - truth)[finite]
+        scale = np.abs(truth)[finite] + np.abs(value)[finite] + 1.0
+    return bool((gap > 1e-6 * scale).any())
 
 
 def network_for(spec: NumericSpec, seed: int) -> Network:
