@@ -7,13 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from backprop_coach.cli.options import BankOption
 from backprop_coach.cli.output import console, emit_json, fail, finite_seconds, show
 from backprop_coach.untrusted import excerpt, path_text
-
-BankOption = Annotated[
-    list[Path] | None,
-    typer.Option("--bank", metavar="DIR", help="Also load questions from DIR (repeatable)."),
-]
 
 bank_app = typer.Typer(
     help="The question bank: list, show, validate, and write a new question.",

@@ -7,6 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+from backprop_coach.cli.options import (
+    BankOption,
+    DomainOption,
+    LetOption,
+    LossOption,
+    ShapeOption,
+    WrtOption,
+)
 from backprop_coach.cli.output import (
     as_option,
     emit_json,
@@ -50,17 +58,8 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    loss: Annotated[
-        str | None,
-        typer.Option(metavar="EXPR", help="The loss, a scalar expression, e.g. '(a - y)^2/2'."),
-    ] = None,
-    wrt: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="Differentiate with respect to this name; a --let name gives δ = ∂L/∂z.",
-        ),
-    ] = None,
+    loss: LossOption = None,
+    wrt: WrtOption = None,
     claim: Annotated[
         str | None,
         typer.Option(
@@ -68,36 +67,9 @@ def check(
             help="Your gradient, in the expression language (or a number with --at).",
         ),
     ] = None,
-    let: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--let",
-            metavar="NAME=EXPR",
-            help="Abbreviation NAME=EXPR, in order; later ones may use earlier ones.",
-        ),
-    ] = None,
-    shape: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--shape",
-            metavar="NAME=RxC",
-            help=(
-                "Matrix or vector NAME=RxC (a vector is Rx1); others are scalars. Up to 1024 "
-                "entries (32x32); above 64 entries a name is checked by the numbers alone (no "
-                "symbolic proof, no printed truth)."
-            ),
-        ),
-    ] = None,
-    domain: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--domain",
-            metavar="NAME=KIND",
-            help="Where to sample NAME=KIND: real, positive, unit, binary (0/1 entries), onehot, "
-            "simplex (per column, or along a 1xC row), onehot_rows, simplex_rows (per row: the "
-            "batch-first layout).",
-        ),
-    ] = None,
+    let: LetOption = None,
+    shape: ShapeOption = None,
+    domain: DomainOption = None,
     at: Annotated[
         list[str] | None,
         typer.Option(
@@ -120,10 +92,7 @@ def check(
     answer: Annotated[
         str | None, typer.Option(metavar="EXPR", help="Your answer to --question.")
     ] = None,
-    bank: Annotated[
-        list[Path] | None,
-        typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
-    ] = None,
+    bank: BankOption = None,
     steps: Annotated[
         Path | None,
         typer.Option(

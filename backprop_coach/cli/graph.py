@@ -10,6 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
+from backprop_coach.cli.options import (
+    BankOption,
+    DomainOption,
+    LetOption,
+    LossOption,
+    ShapeOption,
+)
 from backprop_coach.cli.output import emit_json, fail, show
 
 FORMATS = ("text", "dot", "svg", "png")
@@ -50,26 +57,16 @@ def register(app: typer.Typer) -> None:
 
 
 def graph(
-    loss: Annotated[
-        str | None, typer.Option(metavar="EXPR", help="The loss, a scalar expression.")
-    ] = None,
+    loss: LossOption = None,
     wrt: Annotated[
         str | None,
         typer.Option(
             metavar="NAME", help="The name whose gradient is asked (marked on the graph)."
         ),
     ] = None,
-    let: Annotated[
-        list[str] | None,
-        typer.Option("--let", metavar="NAME=EXPR", help="A node NAME=EXPR, in order."),
-    ] = None,
-    shape: Annotated[
-        list[str] | None, typer.Option("--shape", metavar="NAME=RxC", help="Matrix or vector.")
-    ] = None,
-    domain: Annotated[
-        list[str] | None,
-        typer.Option("--domain", metavar="NAME=KIND", help="Where to draw NAME (as in check)."),
-    ] = None,
+    let: LetOption = None,
+    shape: ShapeOption = None,
+    domain: DomainOption = None,
     at: Annotated[
         list[str] | None,
         typer.Option(
@@ -82,10 +79,7 @@ def graph(
     question: Annotated[
         str | None, typer.Option(metavar="ID", help="The graph of a derivation question.")
     ] = None,
-    bank: Annotated[
-        list[Path] | None,
-        typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
-    ] = None,
+    bank: BankOption = None,
     claim: Annotated[
         str | None,
         typer.Option(metavar="EXPR", help="Your gradient: a wrong one is marked on the graph."),

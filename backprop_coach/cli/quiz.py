@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from backprop_coach.cli.graph import quiz_graph
+from backprop_coach.cli.options import BankOption
 from backprop_coach.cli.output import console, fail, show
 
 DEFAULT_COUNT = 10
@@ -68,10 +68,7 @@ def quiz(
     seed: Annotated[
         int | None, typer.Option(help="Reproducible choice of questions and numeric variants.")
     ] = None,
-    bank: Annotated[
-        list[Path] | None,
-        typer.Option("--bank", metavar="DIR", help="Also load questions from DIR."),
-    ] = None,
+    bank: BankOption = None,
     graph_drill: Annotated[
         bool,
         typer.Option(
