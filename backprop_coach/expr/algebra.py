@@ -27,6 +27,7 @@ from typing import Generic, Protocol, TypeVar
 
 from backprop_coach.expr.errors import LimitError, NameError_, ShapeError
 from backprop_coach.expr.functions import CONSTANTS, lookalikes, unknown_function
+from backprop_coach.expr.greek import FROM_ASCII, TO_ASCII
 from backprop_coach.expr.tree import (
     BinOp,
     Call,
@@ -107,11 +108,8 @@ def _length(shape: Shape) -> int:
     return 1 if shape is None else shape[0] * shape[1]
 
 
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
-    "theta": "θ", "lambda": "λ", "lam": "λ", "mu": "μ", "rho": "ρ", "tau": "τ", "phi": "φ",
-}  # fmt: skip
-GREEK_ASCII = {greek: ascii_ for ascii_, greek in GREEK.items() if ascii_ != "lam"}
+GREEK = FROM_ASCII  # delta -> δ (expr.greek)
+GREEK_ASCII = TO_ASCII  # δ -> delta
 
 
 @dataclass

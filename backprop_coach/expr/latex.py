@@ -17,14 +17,11 @@ import re
 from collections.abc import Callable
 
 from backprop_coach.expr.errors import LimitError, ParseError
+from backprop_coach.expr.greek import FROM_LATEX
 
 Emit = Callable[[str, str, int], None]  # (kind, text, col)
 
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
-    "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "tau": "τ", "phi": "φ",
-    "sigma": "σ", "Delta": "Δ", "pi": "π", "Sigma": "Σ",
-}  # fmt: skip
+GREEK = FROM_LATEX  # \delta -> δ (expr.greek)
 FUNCTIONS = {"tanh", "exp", "log", "ln", "max", "min", "cosh", "sinh", "tr", "sum", "sech"}
 TIMES = {"odot": "*", "circ": "*", "ast": "*", "cdot": "·", "times": "·"}
 COMPARE = {"geq": ">=", "ge": ">=", "leq": "<=", "le": "<=", "gt": ">", "lt": "<"}

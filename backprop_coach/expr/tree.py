@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from backprop_coach.expr.greek import TO_LATEX
+
 
 @dataclass(frozen=True, slots=True)
 class Num:
@@ -197,9 +199,8 @@ def to_text(node: Node, readings: Readings | None = None) -> str:
 
 _LATEX_FUNCS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "exp": r"\exp", "log": r"\log"}
 _LATEX_GREEK = {
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta",
-    "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho", "τ": r"\tau", "φ": r"\phi", "π": r"\pi", "σ": r"\sigma",
-}  # fmt: skip
+    letter: command for letter, command in TO_LATEX.items() if letter not in ("Δ", "Σ")
+}  # δ -> \delta (expr.greek)
 
 
 def _latex_name(name: str) -> str:
