@@ -278,20 +278,22 @@ def test_a_column_one_hot_declared_on_a_batch_of_rows_gets_the_row_hint() -> Non
     assert check(Problem(loss, "W", (), shapes, {"Y": "onehot_rows"}), claim).verdict == "correct"
 
 
-def test_a_regularization_strength_is_drawn_positive_unless_declared() -> None:
-    """λ ≥ 0 by definition: |λ|·w is λ·w, and no counterexample shows a negative λ. Declared
-    real, λ < 0 is drawn and |λ| is wrong. Truth by hand: ∂/∂w [(wx − y)²/2 + λw²/2] =
-    (wx − y)x + λw."""
+def test_a_counterexample_shows_lambda_positive_but_grading_draws_it_real() -> None:
+    """λ is pictured positive, so a counterexample is chosen where it is; but it is drawn from
+    the reals like any undeclared name, since ε is also a VAE's noise and λ a Lagrange
+    multiplier of either sign: |ε| for ε is wrong (by hand, ∂/∂s of (μ + sε − y)²/2 is
+    ε(μ + sε − y)), and so is |λ| for λ unless --domain says λ is positive."""
     for name in ("λ", "lam", "lambda"):
         ridge = Problem(f"(w*x - y)^2/2 + {name}/2*w^2", "w")
-        assert check(ridge, f"(w*x - y)*x + abs({name})*w").verdict == "correct"
         wrong = check(ridge, "(w*x - y)*x")
         assert wrong.verdict == "incorrect"
         assert wrong.counterexample.point[name] > 0
-        signed = Problem(ridge.loss, "w", domains={name: "real"})
-        assert check(signed, f"(w*x - y)*x + abs({name})*w").verdict == "incorrect"
-    learning_rate = Problem("(w - η*g)^2/2", "η")  # the step size is positive too
-    assert check(learning_rate, "-(w - abs(η)*g)*g").verdict == "correct"
+        assert check(ridge, f"(w*x - y)*x + abs({name})*w").verdict == "incorrect"
+        declared = Problem(ridge.loss, "w", domains={name: "positive"})
+        assert check(declared, f"(w*x - y)*x + abs({name})*w").verdict == "correct"
+    vae = Problem("(mu + s*eps - y)^2/2", "s")
+    assert check(vae, "(mu + s*eps - y)*abs(eps)").verdict == "incorrect"
+    assert check(vae, "(mu + s*eps - y)*eps").verdict == "correct"
 
 
 def test_a_counterexample_shows_exact_values_where_floats_cancel() -> None:

@@ -33,7 +33,7 @@ from backprop_coach.grading.diagnosis import (
     transposed,
     unsettled,
 )
-from backprop_coach.grading.problem import LOSS_NAMES, Problem
+from backprop_coach.grading.problem import CONVENTIONALLY_POSITIVE, LOSS_NAMES, Problem
 from backprop_coach.grading.sampling import wide_range
 from backprop_coach.grading.setting import Setting, literals, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument
@@ -367,7 +367,13 @@ def _counterexample(
 ) -> Finding:
     ok = agree(claim, truth, slack)
     bad_points = np.flatnonzero(~ok.all(axis=(1, 2)))
-    p = int(bad_points[0])
+    # a point where λ, η and ε are positive, as a learner pictures them, when there is one
+    usual = [
+        q for q in bad_points
+        if all(points.arrays[n][q].min() > 0 for n in setting.primaries
+               if n in CONVENTIONALLY_POSITIVE)
+    ]  # fmt: skip
+    p = int(usual[0] if usual else bad_points[0])
     point = {name: _plain(np.round(points.arrays[name][p], 6)) for name in setting.primaries}
     # the quantities a learner computes on the way (z, a, δ), to compare with their own
     lets = {

@@ -40,21 +40,18 @@ class Problem:
         }
 
 
-# Names that are positive by convention wherever they appear: a regularization strength, a
-# learning rate, the ε that keeps a square root or a log away from zero. Drawn positive unless
-# a domain is declared, so no counterexample shows λ = −2.3.
+# Names that are positive by convention: a regularization strength, a learning rate, the ε
+# that keeps a square root away from zero. They are still drawn from their declared domain (ε
+# is also the noise of a VAE, λ a Lagrange multiplier of either sign): only a counterexample
+# prefers a point where they are positive, as a learner pictures them.
 CONVENTIONALLY_POSITIVE = frozenset(
     {"λ", "lam", "lambda", "η", "eta", "lr", "ε", "eps", "epsilon"}
 )
 
 
 def domain_of(problem: Problem, name: str) -> str:
-    """The sampling domain of a primary name: its declared domain, else `positive` for a
-    conventionally positive name (CONVENTIONALLY_POSITIVE), else `real`."""
-    declared = problem.domains.get(name)
-    if declared is not None:
-        return declared
-    return "positive" if name in CONVENTIONALLY_POSITIVE else "real"
+    """The sampling domain of a primary name: its declared domain, else `real`."""
+    return problem.domains.get(name, "real")
 
 
 def primary_names(

@@ -20,7 +20,6 @@ from backprop_coach.expr.parse import DOMAINS, parse
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
 from backprop_coach.grading.diagnosis import Finding, agree, close, unsettled
-from backprop_coach.grading.problem import domain_of
 from backprop_coach.grading.setting import Setting
 
 MAX_SWAPS = 120  # candidate claims tried for a wrong argument
@@ -201,12 +200,11 @@ def domain_hint(
     for name, value in setting.primaries.items():
         shape = value.shape
         declared = setting.problem.domains.get(name)
-        if declared is not None or domain_of(setting.problem, name) != "real":
-            # declared, or positive by convention (λ, η, ε). Only onehot or simplex declared
-            # on a matrix has a stricter reading left: every column one-hot, where a batch in
-            # the row layout wants onehot_rows
+        if declared is not None:
+            # only onehot or simplex declared on a matrix has a stricter reading left: every
+            # column one-hot, where a batch in the row layout wants onehot_rows
             is_matrix = shape is not None and min(shape) > 1
-            if declared is None or not (is_matrix and declared in ("onehot", "simplex")):
+            if not (is_matrix and declared in ("onehot", "simplex")):
                 continue
             kinds = [declared + "_rows"]
         elif name == setting.problem.wrt:
