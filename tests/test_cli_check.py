@@ -348,3 +348,28 @@ def test_the_truth_is_printed_in_the_learners_names(runner: CliRunner) -> None:
     code, data = run_json(runner, "check", *layer)
     assert code == 1 and "exp" not in data["truth"] and "sigmoid" not in data["truth"]
     assert "a[0]" in data["truth"]
+
+
+@pytest.mark.parametrize(
+    ("problem", "truth"),
+    [
+        # by hand: q/2 is softmax(z), so the gradient is softmax(z) − y; q − y is wrong
+        (["--loss", "-sum(y*log(q/2))", "--let", "q=2*softmax(z)", "--domain", "y=onehot",
+          "--claim", "q - y"],
+         "Matrix([[p[0] - y[0]], [p[1] - y[1]], [p[2] - y[2]]]), where p = softmax(z)"),
+        # the temperature stays inside the softmax the printout names
+        (["--loss", "-sum(y*log(softmax(z/T)))", "--domain", "y=onehot", "--domain", "T=positive",
+          "--claim", "(softmax(z) - y)/T"],
+         "Matrix([[(p[0] - y[0])/T], [(p[1] - y[1])/T], [(p[2] - y[2])/T]]), where p = softmax(z/T)"),
+        # the textbook let keeps its own name: no "where"
+        (["--loss", "-sum(y*log(p))", "--let", "p=softmax(z)", "--domain", "y=onehot",
+          "--claim", "p - y"],
+         "Matrix([[p[0] - y[0]], [p[1] - y[1]], [p[2] - y[2]]])"),
+    ],
+)  # fmt: skip
+def test_a_softmax_in_the_truth_is_named_only_what_it_is(
+    runner: CliRunner, problem: list[str], truth: str
+) -> None:
+    args = ["check", *problem, "--shape", "z=3x1", "--shape", "y=3x1", "--wrt", "z", "--json"]
+    _, data = run_json(runner, *args)
+    assert data["truth"] == truth

@@ -149,11 +149,14 @@ class SymbolicSetting:
             return value
         (total,) = sums
         inputs = [a.args[0] for a in total.args]
-        let_name = self._softmax_name(total)
-        name = let_name or "p"
-        if any(str(s).split("[")[0] == name for s in value.free_symbols):
+        let_name = self._softmax_name(total, inputs)
+        taken = {str(s).split("[")[0] for s in value.free_symbols} | set(self.world.scope.values)
+        fresh = [n for n in ("p", "s", "q") if n not in taken]
+        name = let_name or (fresh[0] if fresh else None)
+        if name is None:
             return value
-        p = [sp.Symbol(f"{name}[{i}]", positive=True) for i in range(len(inputs))]
+        # the let's own entry symbols (as display() folded them), or new ones
+        p = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(len(inputs))]
         S = sp.Dummy("S", positive=True)
 
         def as_p(e: sp.Basic) -> sp.Basic:
@@ -178,23 +181,34 @@ class SymbolicSetting:
         if any(r is None for r in rewritten):
             return value
         if let_name is None:
-            self.where = f"where p = softmax({self._vector_name(inputs) or 'the logits'})"
+            self.where = f"where {name} = softmax({self._vector_text(inputs)})"
         if isinstance(value, sp.MatrixBase):
             return sp.ImmutableMatrix(value.rows, value.cols, rewritten)
         return rewritten[0]
 
-    def _vector_name(self, entries: list[sp.Expr]) -> str | None:
-        """The primary or let whose entries these are, in order."""
+    def _vector_text(self, entries: list[sp.Expr]) -> str:
+        """The softmax's input in the problem's names: a primary or let vector V whose entries
+        these are, or r·V for one scalar r (z/T); else the entries themselves."""
         for name, value in (*self.world.primaries.items(), *self.world.lets.items()):
-            if isinstance(value, sp.MatrixBase) and list(value) == entries:
+            if not isinstance(value, sp.MatrixBase) or len(value) != len(entries):
+                continue
+            if list(value) == entries:
                 return name
-        return None
+            ratio = sp.cancel(entries[0] / value[0])
+            if ratio.free_symbols & set(value.free_symbols):
+                continue
+            if all(sp.cancel(u - ratio * v) == 0 for u, v in zip(entries, value, strict=True)):
+                return sp.sstr(ratio * sp.Symbol(name))
+        return "[" + ", ".join(sp.sstr(u) for u in entries) + "]"
 
-    def _softmax_name(self, total: sp.Expr) -> str | None:
-        """The let whose entries are exp(u_i)/S for this S, if the problem has one."""
+    def _softmax_name(self, total: sp.Expr, inputs: list[sp.Expr]) -> str | None:
+        """The let whose entries are exactly exp(u_i)/S for this S (not 2·softmax, not
+        softmax·v), if the problem has one."""
         for name, let in self.world.lets.items():
-            if isinstance(let, sp.MatrixBase) and all(
-                e.is_Mul and total in sp.preorder_traversal(e) for e in let
+            if (
+                isinstance(let, sp.MatrixBase)
+                and len(let) == len(inputs)
+                and all(e == sp.exp(u) / total for e, u in zip(let, inputs, strict=True))
             ):
                 return name
         return None
