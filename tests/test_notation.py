@@ -566,3 +566,15 @@ def test_a_superscript_is_a_power_when_the_base_is_a_name() -> None:
     assert check(both, "a2").verdict == "incorrect"
     layer = Problem("a2^3/3", "a2")  # no a: a² is the layer-2 name, so its square is the answer
     assert check(layer, "(a²)^2").verdict == "correct"
+
+
+def test_a_problem_never_broadcasts_a_column_against_a_row() -> None:
+    """A target declared 1x2 beside W@x (2x1) would silently make the loss a 2x2 outer
+    difference in numpy; in a problem that is refused, naming both shapes (a claim's δ * a.T
+    still broadcasts, as numpy does)."""
+    from backprop_coach.grading.grader import check
+    from backprop_coach.grading.problem import Problem
+
+    wrong_way = Problem("sum((W@x - y)^2)/2", "W", shapes={"W": (2, 3), "x": (3, 1), "y": (1, 2)})
+    verdict = check(wrong_way, "(W@x - y.T) @ x.T")
+    assert verdict.verdict == "invalid" and "2x1 and 1x2" in verdict.message

@@ -179,6 +179,9 @@ class BuildLog:
 
     readings: Readings = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # a column against a row (numpy's outer broadcast): a claim's δ * a.T, but in a problem's
+    # loss or lets almost always a target declared with the wrong shape, so refused there
+    outer: bool = True
 
     def echo(self, tree: Node) -> str:
         """The tree printed with every reading explicit."""
@@ -235,7 +238,16 @@ class _Builder(Generic[V]):
 
     # -- elementwise, with broadcasting -------------------------------------------------------
     def ew(self, func: str, *args: V, what: str = "combine") -> V:
-        shape = broadcast_shape([self.alg.shape(a) for a in args], what)
+        shapes = [self.alg.shape(a) for a in args]
+        shape = broadcast_shape(shapes, what)
+        if not self.log.outer and shape is not None and shape not in shapes:
+            listed = " and ".join(shape_text(s) for s in shapes)
+            raise ShapeError(
+                f"cannot {what} {listed} elementwise in the problem: numpy would broadcast a "
+                f"column and a row to {shape_text(shape)}, which is almost always a shape "
+                "declared the wrong way round; check the shape of each name (write outer(u, v) "
+                "if the outer product is meant)"
+            )
         return self.alg.apply(func, args, shape)
 
     def num(self, k: int | Fraction) -> V:

@@ -51,7 +51,7 @@ def build_world(
     wrt_value: V | None = primaries.get(problem.wrt)
     wrt_definition: V | None = None
     lets_read_as: dict[str, str] = {}
-    log = BuildLog()
+    log = BuildLog(outer=False)  # the problem itself: no column-row broadcast
     for name, parsed in let_trees.items():
         value = build_in(parsed.tree, Scope(scope_values), log)
         lets_read_as[name] = log.echo(parsed.tree)
