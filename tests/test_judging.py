@@ -171,7 +171,8 @@ def test_a_number_in_scientific_notation_keeps_its_figures() -> None:
     neuron = Problem("(sigmoid(w*x) - y)^2/2", "w")
     point = {"w": Fraction(1, 2), "x": Fraction(1), "y": Fraction(0)}
     for written in ("1.463e-1", r"1.463 \cdot 10^{-1}", "1.4628*10^-1", "1.4628 × 10^{-1}",
-                    "1.463·10⁻¹", "1.463 x 10^(-1)"):  # fmt: skip
+                    "1.463·10⁻¹", "1.463 x 10^(-1)", "1.463 × 10^{- 1}", "(1.463 × 10^{-1})",
+                    "1.463 ⋅ 10^{-1}"):  # fmt: skip
         assert check_number(neuron, written, point).verdict == "correct", written
     assert check_number(neuron, "1.462 × 10^{-1}", point).diagnosis == "rounding"  # truncated
 

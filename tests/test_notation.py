@@ -578,3 +578,16 @@ def test_a_problem_never_broadcasts_a_column_against_a_row() -> None:
     wrong_way = Problem("sum((W@x - y)^2)/2", "W", shapes={"W": (2, 3), "x": (3, 1), "y": (1, 2)})
     verdict = check(wrong_way, "(W@x - y.T) @ x.T")
     assert verdict.verdict == "invalid" and "2x1 and 1x2" in verdict.message
+
+
+def test_a_layer_index_in_the_loss_names_the_let() -> None:
+    """W2 @ a^1 in a loss with a let a1 is W2 @ a1 (not a new scalar a to the power 1): by hand,
+    ∂/∂W2 of Σ(W2 a1 − y)²/2 is (W2 a1 − y) a1ᵀ."""
+    from backprop_coach.grading.grader import check
+    from backprop_coach.grading.problem import Problem
+
+    shapes = {"W1": (2, 2), "W2": (2, 2), "x": (2, 1), "y": (2, 1)}
+    problem = Problem("sum((W2 @ a^1 - y)^2)/2", "W2", (("a1", "sigmoid(W1@x)"),), shapes)
+    verdict = check(problem, "(W2 a1 - y) a1.T")
+    assert verdict.verdict == "correct", verdict.message
+    assert verdict.reading is not None and verdict.reading.loss == "sum((W2 @ a1 - y)^2)/2"

@@ -653,8 +653,8 @@ class GivenNumber:
 # 1.463*10^(-1), 1.463 \cdot 10^{-1}, 1.463·10⁻¹ -> 1.463e-1 (the mantissa keeps its figures)
 _SUPERSCRIPT_EXPONENT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SCIENTIFIC = re.compile(
-    r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*(?:\*|×|·|x|\\cdot|\\times)\s*10\s*"
-    r"(?:\^|\*\*)\s*[{(]?\s*([+-]?[0-9]{1,3})\s*[})]?$"
+    r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*(?:\*|×|·|⋅|x|\\cdot|\\times)\s*10\s*"
+    r"(?:\^|\*\*)\s*[{(]?\s*([+-]?)\s*([0-9]{1,3})\s*[})]?$"
 )
 
 
@@ -665,7 +665,9 @@ def parse_number(text: str, where: str) -> GivenNumber:
     if "10" in text and ("⁻" in text or any(c in text for c in "⁰¹²³⁴⁵⁶⁷⁸⁹")):
         head, _, power = text.rpartition("10")
         text = f"{head}10^{power.translate(_SUPERSCRIPT_EXPONENT)}"
-    text = _SCIENTIFIC.sub(r"\1e\2", text)  # 1.463 × 10^{-1} is 1.463e-1
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()  # (1.463 × 10^{-1})
+    text = _SCIENTIFIC.sub(r"\1e\2\3", text)  # 1.463 × 10^{-1} is 1.463e-1
     m = re.fullmatch(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]{1,3}))?", text)
     if m is None:
         raise SpecError(f"{where}: expected a number such as 0.0822 or -1.5e-3, got {text!r}")

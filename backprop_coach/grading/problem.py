@@ -15,7 +15,7 @@ from typing import TypeVar
 from backprop_coach.expr.errors import NameError_, SpecError
 from backprop_coach.expr.functions import CONSTANTS, lookalikes, unknown_function
 from backprop_coach.expr.parse import Parsed, parse
-from backprop_coach.expr.tree import BinOp, Name, Node, children, walk
+from backprop_coach.expr.tree import BinOp, Name, Node, Num, children, walk
 
 LOSS_NAMES = ("L", "E", "C", "J")  # what dL/dw may call the loss
 
@@ -60,18 +60,33 @@ def primary_names(
     """Every name used that no let defines, in order of first appearance. The T of `x^T` and a
     constant such as pi are not names unless declared (given a shape or a domain)."""
     order: list[str] = []
+    known = {*lets, *declared}
     for tree in trees:
-        for node in _names_used(tree, declared):
+        for node in _names_used(tree, declared, known):
             if node.id not in lets and node.id not in order:
                 order.append(node.id)
     return order
 
 
-def _names_used(tree: Node, declared: Collection[str]) -> list[Name]:
+def _names_used(
+    tree: Node, declared: Collection[str], known: Collection[str] = ()
+) -> list[Name]:
+    """The names a tree uses. a¹ (a power of an undeclared a) where a1 is a let or a declared
+    name is that name, a layer index (expr.algebra.Scope.layer_index), not a new name a."""
     found: list[Name] = []
     stack: list[Node] = [tree]
     while stack:
         node = stack.pop()
+        if (
+            isinstance(node, BinOp)
+            and node.op == "^"
+            and isinstance(node.left, Name)
+            and isinstance(node.right, Num)
+            and node.left.id not in known
+            and node.right.value.denominator == 1
+            and f"{node.left.id}{node.right.value.numerator}" in known
+        ):
+            continue
         if isinstance(node, BinOp) and node.op == "^" and node.right == Name("T"):
             if "T" not in declared:
                 stack.append(node.left)
