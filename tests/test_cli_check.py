@@ -373,3 +373,28 @@ def test_a_softmax_in_the_truth_is_named_only_what_it_is(
     args = ["check", *problem, "--shape", "z=3x1", "--shape", "y=3x1", "--wrt", "z", "--json"]
     _, data = run_json(runner, *args)
     assert data["truth"] == truth
+
+
+def _boom(*_: object) -> None:
+    raise ValueError("boom")
+
+
+def test_a_bug_in_the_worker_is_an_internal_error_not_a_verdict_on_the_input(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception nobody expected is the tool's bug: raised with the worker's traceback
+    (single check: exit 70, "internal error"), and in a batch that line says so and the batch
+    exits 70; it is never "could not check this input" as if the learner's input were bad."""
+    from backprop_coach.grading import grader
+    from backprop_coach.grading.sandbox import Sandbox, WorkerBug
+
+    with Sandbox() as box, pytest.raises(WorkerBug) as caught:
+        box.call(_boom, (), 5.0)
+    assert "ValueError: boom" in caught.value.trace and "Traceback" in caught.value.trace
+    monkeypatch.setattr(grader, "check", _boom)  # the forked workers inherit it
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps({"id": "x", "loss": "w^2", "wrt": "w", "claim": "2*w"}) + "\n")
+    result = runner.invoke(app, ["check", "--batch", str(path), "--jobs", "1"])
+    assert result.exit_code == 70
+    line = json.loads(result.stdout.splitlines()[0])
+    assert line["verdict"] == "error" and "internal error: ValueError: boom" in line["message"]

@@ -80,6 +80,9 @@ def main() -> None:
         output_failed(err)
     except Exception as err:
         if os.environ.get("BACKPROP_COACH_DEBUG"):
+            trace = getattr(err, "trace", None)  # a grading worker's own traceback
+            if trace:
+                sys.stderr.write(f"in the grading worker:\n{trace}")
             raise
         from backprop_coach.untrusted import printable
 

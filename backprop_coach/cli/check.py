@@ -274,7 +274,7 @@ def _batch(path: Path, timeout: float, jobs: int | None, with_truth: bool) -> No
     raise typer.Exit(worst)
 
 
-BATCH_EXIT = {"correct": 0, "incorrect": 1}  # any other verdict (invalid, timeout) is 2
+BATCH_EXIT = {"correct": 0, "incorrect": 1, "error": 70}  # any other verdict (invalid) is 2
 
 
 def _progress(total: int) -> Any:

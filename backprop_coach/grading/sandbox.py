@@ -26,7 +26,18 @@ class SandboxTimeout(Exception):
 
 
 class SandboxCrash(Exception):
-    """The worker died (out of memory, killed) or raised an unexpected error."""
+    """The worker died (out of memory, killed) or ran out of memory or recursion depth."""
+
+
+class WorkerBug(Exception):
+    """The work raised an exception nobody expected: a bug of this tool, never the learner's
+    input (input errors are the project's own types, turned into verdicts before this). It
+    carries the worker's traceback, shown under BACKPROP_COACH_DEBUG."""
+
+    def __init__(self, trace: str) -> None:
+        lines = trace.strip().splitlines()
+        super().__init__(lines[-1] if lines else "unknown error")
+        self.trace = trace
 
 
 def _limit_memory() -> None:
@@ -97,8 +108,10 @@ def _answer(conn: Connection) -> None:
             reply = ("crash", "ran out of memory")
         except RecursionError:
             reply = ("crash", "the expression is too deeply nested to evaluate")
-        except Exception as err:  # reported, never shown as a traceback
-            reply = ("crash", f"{type(err).__name__}: {err}")
+        except Exception:  # a bug: the parent reports it as one, with this traceback
+            import traceback
+
+            reply = ("bug", traceback.format_exc())
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -165,6 +178,8 @@ class Sandbox:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as err:
             self._kill()
             raise SandboxCrash("the grading worker stopped unexpectedly (out of memory?)") from err
+        if status == "bug":
+            raise WorkerBug(value)
         if status != "ok":
             raise SandboxCrash(value)
         return value
@@ -285,6 +300,8 @@ class Pool:
                     done[index] = ("ok", box.receive())
                 except SandboxCrash as err:
                     done[index] = ("crash", str(err))
+                except WorkerBug as bug:
+                    done[index] = ("bug", bug.trace)
                 idle.append(box)
             now = time.monotonic()
             for conn, (index, box, deadline) in list(busy.items()):

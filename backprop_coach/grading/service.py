@@ -23,7 +23,7 @@ from backprop_coach.grading.sandbox import (
     SandboxTimeout,
     Task,
 )
-from backprop_coach.grading.verdict import Verdict, invalid
+from backprop_coach.grading.verdict import ERROR, Verdict, invalid
 
 DEFAULT_TIMEOUT = 5.0
 T = TypeVar("T")
@@ -156,6 +156,10 @@ def check_batch(
 def _failed(status: str, message: str, timeout: float) -> Verdict:
     if status == "timeout":
         return invalid(_time_limit(timeout))
+    if status == "bug":  # the tool's fault, not the line's: said as such (exit 70 at the end)
+        lines = message.strip().splitlines()
+        said = lines[-1] if lines else "unknown error"
+        return Verdict(ERROR, None, f"internal error: {said}; this is a bug, please report it", "", "")
     return invalid(f"could not check this input: {message}")
 
 

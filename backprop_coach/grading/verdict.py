@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CORRECT, INCORRECT, INVALID = "correct", "incorrect", "invalid"
+ERROR = "error"  # a bug of the tool while grading (batch lines only; elsewhere it is raised)
 
 DIAGNOSES = (
     "sign_flip",
@@ -90,7 +91,7 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        return {CORRECT: 0, INCORRECT: 1}.get(self.verdict, 2)
+        return {CORRECT: 0, INCORRECT: 1, ERROR: 70}.get(self.verdict, 2)
 
     def to_json(self) -> dict[str, Any]:
         """verdict, diagnosis, message, claim (as read) and truth; for a correct claim, method
