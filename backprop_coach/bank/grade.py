@@ -15,7 +15,8 @@ from backprop_coach.engine.network import Network, random_network
 from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
-from backprop_coach.expr.parse import parse, parse_number, parse_quantity_claim
+from backprop_coach.expr.parse import parse, parse_number
+from backprop_coach.expr.quantity import parse_quantity_claim
 from backprop_coach.expr.tensor import Points
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade

@@ -11,7 +11,7 @@ import numpy as np
 
 from backprop_coach.bank.model import Question
 from backprop_coach.expr.errors import ExprError
-from backprop_coach.expr.parse import parse_quantity_claim
+from backprop_coach.expr.quantity import parse_quantity_claim
 
 SEEDS = range(5)
 MAX_HAND_VALUE = 100.0

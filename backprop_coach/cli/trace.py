@@ -132,7 +132,7 @@ def trace(
     from backprop_coach.engine.network import NetSpecError, network_from_dict, random_network
     from backprop_coach.engine.quantities import QuantityError
     from backprop_coach.expr.errors import ExprError
-    from backprop_coach.expr.parse import parse_quantity_claim
+    from backprop_coach.expr.quantity import parse_quantity_claim
     from backprop_coach.grading.numbers import check_numbers
 
     try:

@@ -10,7 +10,8 @@ import numpy as np
 
 from backprop_coach.engine.backprop import Trace
 from backprop_coach.engine.quantities import formula, select, value_of
-from backprop_coach.expr.parse import GivenNumber, Numbers, QuantityClaim
+from backprop_coach.expr.parse import GivenNumber
+from backprop_coach.expr.quantity import Numbers, QuantityClaim
 from backprop_coach.grading.rounding import judge
 
 
