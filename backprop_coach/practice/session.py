@@ -14,6 +14,7 @@ from backprop_coach.bank.grade import Worked, names_for, worked_for
 from backprop_coach.bank.model import Question
 from backprop_coach.grading.verdict import CORRECT, INVALID, Verdict
 from backprop_coach.practice.schedule import RATINGS
+from backprop_coach.practice.stats import right
 from backprop_coach.practice.store import Attempt
 
 MAX_ATTEMPTS = 3
@@ -56,7 +57,7 @@ class Outcome:
     @property
     def right(self) -> bool:
         """Answered correctly, or a concept recalled (rated better than again)."""
-        return self.result == "correct" or (self.result == "rated" and self.rating != "again")
+        return right(self.result, self.rating)
 
     @property
     def missed(self) -> bool:

@@ -69,6 +69,12 @@ def _general(detail: str | None) -> str | None:
     return re.sub(r"^(\w+)'\(.*\)$", r"\1'(z)", detail)
 
 
+def right(result: str, rating: str | None) -> bool:
+    """The one rule for "right": answered correctly, or a concept recalled (rated better than
+    again). `result` is an attempt's verdict or an outcome's result."""
+    return result == "correct" or (result == "rated" and rating != "again")
+
+
 def counts(attempt: dict[str, Any]) -> bool:
     """An attempt that is graded (not a skip), and not a `:show` after the learner's own
     answers to the same question: that reveal ends a miss already counted, it is no new try
@@ -87,11 +93,7 @@ def compute(
         by_topic[a["topic"]].append(a)
     topics = []
     for topic, rows in sorted(by_topic.items()):
-        correct = sum(
-            1
-            for a in rows
-            if a["verdict"] == "correct" or (a["verdict"] == "rated" and a["detail"] != "again")
-        )
+        correct = sum(1 for a in rows if right(a["verdict"], a["detail"]))
         topics.append(
             TopicStats(
                 topic,
