@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from backprop_coach.expr.parse import parse_point
+from backprop_coach.expr.problem import problem_from_specs
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
-from backprop_coach.grading.problem import problem_from_specs
 
 DATA = Path(__file__).parent / "data"
 CORPORA = sorted(DATA.glob("*_corpus.jsonl"))

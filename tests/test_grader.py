@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from backprop_coach.expr.problem import Problem, problem_from_specs
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
-from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.setting import build_setting
 
 NEURON = (("z", "w*x + b"), ("a", "sigmoid(z)"))

@@ -13,8 +13,8 @@ import pytest
 import sympy as sp
 
 from backprop_coach.expr.errors import ExprError
+from backprop_coach.expr.problem import problem_from_specs
 from backprop_coach.grading.graph import Graph, graph_of
-from backprop_coach.grading.problem import problem_from_specs
 
 Env = dict[str, np.ndarray]
 

@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from backprop_coach.cli import app
+from backprop_coach.expr.problem import problem_from_specs
 from backprop_coach.grading import grader
 from backprop_coach.grading.graph_mistake import Mistake, locate, mistake_of
-from backprop_coach.grading.problem import problem_from_specs
 
 NEURON = ["--loss", "(a - y)^2/2", "--let", "z=w*x+b", "--let", "a=sigmoid(z)", "--wrt", "w"]
 POINT = ["--at", "w=0.5", "--at", "x=1", "--at", "b=0", "--at", "y=0"]

@@ -497,7 +497,7 @@ def test_trace_help_states_the_limits() -> None:
 
 
 def test_steps_out_of_time_report_the_lines_checked_so_far() -> None:
-    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.expr.problem import problem_from_specs
     from backprop_coach.grading.steps import check_steps
     from backprop_coach.render.steps import render_steps
 

@@ -9,9 +9,9 @@ from fractions import Fraction
 
 import sympy as sp
 
+from backprop_coach.expr.problem import Problem
 from backprop_coach.grading.grader import check
 from backprop_coach.grading.point import check_number
-from backprop_coach.grading.problem import Problem
 from tests.problems import SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES
 
 SOFTMAX_SUM = Problem("sum(softmax(z))", "z", (), {"z": (3, 1)})

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from backprop_coach.cli import app
 from backprop_coach.expr.errors import ExprError, LimitError, ParseError
 from backprop_coach.expr.parse import parse
+from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.tree import Deriv, to_text
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem
 from tests.problems import NEURON_SPECS, NEURON_W
 
 NEURON = Problem("(a - y)^2/2", "w", (("z", "w*x + b"), ("a", "sigmoid(z)")))

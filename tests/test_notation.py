@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from backprop_coach.expr.errors import ExprError, NameError_, ParseError, ShapeError
 from backprop_coach.expr.parse import parse
+from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.symbolic import BuildLog, Scope, build, symbols_for
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.setting import build_setting
 from tests.problems import SIGMOID_LAYER_LETS, SIGMOID_LAYER_SHAPES
 
@@ -558,8 +558,8 @@ def test_outer_with_a_scalar_is_a_row_or_a_column_by_its_place() -> None:
 def test_a_superscript_is_a_power_when_the_base_is_a_name() -> None:
     """a² names a2 only when a alone is no name: with both a and a2 in the problem, a² is the
     square (by hand: ∂/∂a of a³/3 + a2 is a²)."""
+    from backprop_coach.expr.problem import Problem
     from backprop_coach.grading.grader import check
-    from backprop_coach.grading.problem import Problem
 
     both = Problem("a^3/3 + a2", "a")
     assert check(both, "a²").verdict == "correct"
@@ -572,8 +572,8 @@ def test_a_problem_never_broadcasts_a_column_against_a_row() -> None:
     """A target declared 1x2 beside W@x (2x1) would silently make the loss a 2x2 outer
     difference in numpy; in a problem that is refused, naming both shapes (a claim's δ * a.T
     still broadcasts, as numpy does)."""
+    from backprop_coach.expr.problem import Problem
     from backprop_coach.grading.grader import check
-    from backprop_coach.grading.problem import Problem
 
     wrong_way = Problem("sum((W@x - y)^2)/2", "W", shapes={"W": (2, 3), "x": (3, 1), "y": (1, 2)})
     verdict = check(wrong_way, "(W@x - y.T) @ x.T")
@@ -583,8 +583,8 @@ def test_a_problem_never_broadcasts_a_column_against_a_row() -> None:
 def test_a_layer_index_in_the_loss_names_the_let() -> None:
     """W2 @ a^1 in a loss with a let a1 is W2 @ a1 (not a new scalar a to the power 1): by hand,
     ∂/∂W2 of Σ(W2 a1 − y)²/2 is (W2 a1 − y) a1ᵀ."""
+    from backprop_coach.expr.problem import Problem
     from backprop_coach.grading.grader import check
-    from backprop_coach.grading.problem import Problem
 
     shapes = {"W1": (2, 2), "W2": (2, 2), "x": (2, 1), "y": (2, 1)}
     problem = Problem("sum((W2 @ a^1 - y)^2)/2", "W2", (("a1", "sigmoid(W1@x)"),), shapes)

@@ -11,7 +11,7 @@ import pytest
 from backprop_coach.bank.load import load_bank, shipped_bank
 from backprop_coach.expr.algebra import GREEK_ASCII
 from backprop_coach.expr.functions import canonical_function
-from backprop_coach.grading.problem import names_in_play
+from backprop_coach.expr.problem import names_in_play
 
 SHIPPED = load_bank(dirs=[shipped_bank()])
 DERIVATIONS = [q for q in SHIPPED.questions if q.problem is not None]

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from backprop_coach.bank.load import load_bank, shipped_bank
 from backprop_coach.cli import app
+from backprop_coach.expr.problem import Problem
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem
 from backprop_coach.render.sheets import render_sheet, sheets_svg
 from backprop_coach.render.sheets_html import formula_html, sheets_html
 from backprop_coach.sheets.content import SHEETS

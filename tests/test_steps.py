@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backprop_coach.cli import app
-from backprop_coach.grading.problem import Problem, problem_from_specs
+from backprop_coach.expr.problem import Problem, problem_from_specs
 from backprop_coach.grading.steps import check_steps, split_steps
 from tests.problems import NEURON_SPECS
 

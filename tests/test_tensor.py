@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from backprop_coach.expr.problem import Problem, problem_from_specs
 from backprop_coach.expr.symbolic import free_entries, rewrite_exp
 from backprop_coach.grading.diagnosis import terms_slack
 from backprop_coach.grading.grader import check
-from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.setting import build_setting
 
 DATA = Path(__file__).parent / "data"

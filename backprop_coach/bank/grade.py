@@ -16,11 +16,11 @@ from backprop_coach.engine.quantities import formula, select, value_of
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse, parse_number
+from backprop_coach.expr.problem import names_in_play
 from backprop_coach.expr.quantity import parse_quantity_claim
 from backprop_coach.expr.tensor import Points
 from backprop_coach.expr.tree import Call, to_text, walk
 from backprop_coach.grading.grader import grade
-from backprop_coach.grading.problem import names_in_play
 from backprop_coach.grading.rounding import decimals_for, judge
 from backprop_coach.grading.setting import Setting, let_shapes, setting_for
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid

@@ -29,9 +29,9 @@ from backprop_coach.engine.names import (
 from backprop_coach.expr.errors import ExprError, SpecError
 from backprop_coach.expr.functions import DIFFERENTIABLE, canonical_function
 from backprop_coach.expr.parse import parse
+from backprop_coach.expr.problem import Problem, problem_from_specs
 from backprop_coach.expr.quantity import parse_quantity_claim
 from backprop_coach.expr.tree import names
-from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.verdict import DIAGNOSES
 from backprop_coach.untrusted import (
     FileRefused,

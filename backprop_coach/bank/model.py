@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_coach.grading.problem import Problem
+from backprop_coach.expr.problem import Problem
 
 FORMAT_VERSION = 1
 KINDS = ("derivation", "numeric", "concept")

@@ -172,7 +172,7 @@ def check(
 
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.expr.parse import parse_point
-    from backprop_coach.grading.problem import once, problem_from_specs
+    from backprop_coach.expr.problem import once, problem_from_specs
     from backprop_coach.grading.service import check_claim
     from backprop_coach.grading.verdict import invalid
 
@@ -307,7 +307,7 @@ def _steps(
 ) -> None:
     """`check --steps FILE`: every step against the truth and against the previous step."""
     from backprop_coach.expr.errors import ExprError
-    from backprop_coach.grading.problem import problem_from_specs
+    from backprop_coach.expr.problem import problem_from_specs
     from backprop_coach.grading.sandbox import Sandbox
     from backprop_coach.grading.service import run
     from backprop_coach.grading.steps import StepsReport, check_steps

@@ -146,7 +146,7 @@ def _problem(
     bank: list[Path] | None,
 ) -> Any:
     from backprop_coach.expr.errors import ExprError
-    from backprop_coach.grading.problem import problem_from_specs, read_problem
+    from backprop_coach.expr.problem import problem_from_specs, read_problem
 
     if question is not None:
         if loss is not None or let or shape or domain:
@@ -180,7 +180,7 @@ def _problem(
 def _point(at: list[str] | None) -> dict[str, Fraction]:
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.expr.parse import parse_point
-    from backprop_coach.grading.problem import once
+    from backprop_coach.expr.problem import once
 
     try:
         return once("--at", [parse_point(spec) for spec in at or []])

@@ -16,6 +16,7 @@ import numpy as np
 from backprop_coach.expr.algebra import BuildLog, shape_text
 from backprop_coach.expr.errors import ExprError, LimitError, ShapeError
 from backprop_coach.expr.parse import DOMAINS, Parsed, parse
+from backprop_coach.expr.problem import CONVENTIONALLY_POSITIVE, LOSS_NAMES, Problem
 from backprop_coach.expr.tensor import Op, Points, zeros
 from backprop_coach.expr.tree import Call, Node, to_latex, to_text, walk
 from backprop_coach.grading.budget import OutOfTime, cpu_budget
@@ -33,7 +34,6 @@ from backprop_coach.grading.diagnosis import (
     transposed,
     unsettled,
 )
-from backprop_coach.grading.problem import CONVENTIONALLY_POSITIVE, LOSS_NAMES, Problem
 from backprop_coach.grading.sampling import wide_range
 from backprop_coach.grading.setting import Setting, literals, setting_for
 from backprop_coach.grading.slips import domain_hint, wrong_argument

@@ -26,15 +26,15 @@ from backprop_coach.expr.algebra import Scope, Shape
 from backprop_coach.expr.errors import SpecError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import Parsed
-from backprop_coach.expr.tensor import Op, Points
-from backprop_coach.expr.tree import Call, Name, Node, to_text
-from backprop_coach.grading.problem import (
+from backprop_coach.expr.problem import (
     Problem,
     declared_names,
     domain_of,
     primary_names,
     read_problem,
 )
+from backprop_coach.expr.tensor import Op, Points
+from backprop_coach.expr.tree import Call, Name, Node, to_text
 from backprop_coach.grading.setting import setting_for
 from backprop_coach.grading.world import entries, scalar
 

@@ -13,6 +13,7 @@ import numpy as np
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import parse
+from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.tensor import Points
 from backprop_coach.expr.tree import Call, to_text
 from backprop_coach.grading.diagnosis import close
@@ -25,7 +26,6 @@ from backprop_coach.grading.graph import (
     local_texts,
     structure_of,
 )
-from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.setting import setting_for
 from backprop_coach.grading.verdict import Verdict
 

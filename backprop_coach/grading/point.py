@@ -15,10 +15,10 @@ import sympy as sp
 from backprop_coach.expr.algebra import Scope
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse, parse_number
+from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.symbolic import build, exact_fraction, is_exactly_zero
 from backprop_coach.expr.tensor import Points
 from backprop_coach.grading.diagnosis import terms_slack
-from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.rounding import judge
 from backprop_coach.grading.setting import Setting, setting_for
 from backprop_coach.grading.sympy_world import SymbolicSetting

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from backprop_coach.expr.errors import ExprError
-from backprop_coach.grading.problem import (
+from backprop_coach.expr.problem import (
     LOSS_NAMES,
     Problem,
     once,

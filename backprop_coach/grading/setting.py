@@ -19,9 +19,9 @@ from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
 from backprop_coach.expr.errors import ExprError, ShapeError
 from backprop_coach.expr.functions import DIFFERENTIABLE
 from backprop_coach.expr.parse import Parsed
+from backprop_coach.expr.problem import Problem, domain_of, read_problem
 from backprop_coach.expr.tensor import Op, Points
 from backprop_coach.expr.tree import BinOp, Call, Node, Num, to_text, walk
-from backprop_coach.grading.problem import Problem, domain_of, read_problem
 from backprop_coach.grading.sampling import sample, wide_range
 from backprop_coach.grading.world import World, build_world, entries
 

@@ -15,10 +15,10 @@ from backprop_coach.expr import tensor
 from backprop_coach.expr.algebra import Scope, shape_text
 from backprop_coach.expr.errors import ExprError, NameError_
 from backprop_coach.expr.parse import parse
+from backprop_coach.expr.problem import LOSS_NAMES, Problem, declared_names, primary_names
 from backprop_coach.expr.tensor import Op
 from backprop_coach.expr.tree import Deriv
 from backprop_coach.grading.grader import grade
-from backprop_coach.grading.problem import LOSS_NAMES, Problem, declared_names, primary_names
 from backprop_coach.grading.setting import Setting, build_setting
 from backprop_coach.grading.verdict import CORRECT, INVALID
 

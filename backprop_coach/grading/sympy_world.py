@@ -11,9 +11,9 @@ from functools import cached_property
 
 import sympy as sp
 
+from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.symbolic import Value, build, free_entries, shape_of
 from backprop_coach.expr.tree import Node
-from backprop_coach.grading.problem import Problem
 from backprop_coach.grading.world import World
 
 BUILT_CLAIMS = 256  # claims kept built per problem

@@ -11,8 +11,8 @@ from typing import Generic, TypeVar
 from backprop_coach.expr.algebra import BuildLog, Scope, Shape, shape_text
 from backprop_coach.expr.errors import ShapeError, SpecError
 from backprop_coach.expr.parse import Parsed
+from backprop_coach.expr.problem import Problem, domain_of
 from backprop_coach.expr.tree import Node
-from backprop_coach.grading.problem import Problem, domain_of
 
 V = TypeVar("V")
 

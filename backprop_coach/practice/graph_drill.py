@@ -15,8 +15,8 @@ from pathlib import Path
 from backprop_coach.bank.model import Question, Step
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse_number
+from backprop_coach.expr.problem import Problem, problem_from_specs
 from backprop_coach.grading.graph import LOSS, Graph, graph_of
-from backprop_coach.grading.problem import Problem, problem_from_specs
 from backprop_coach.grading.rounding import decimals_for, judge
 from backprop_coach.grading.verdict import CORRECT, INCORRECT, Verdict, invalid
 
@@ -42,7 +42,7 @@ PROMPT = (
 def problem_of(name: str) -> Problem:
     loss, lets, domains, _ = DRILLS[name]
     inputs = problem_from_specs(loss, "", lets, (), domains)
-    from backprop_coach.grading.problem import read_problem
+    from backprop_coach.expr.problem import read_problem
 
     _, _, order = read_problem(inputs)
     return problem_from_specs(loss, order[0], lets, (), domains)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backprop_coach.grading.problem import Problem
+from backprop_coach.expr.problem import Problem
 from backprop_coach.sheets.model import Code, Definition, Identity, Note, Section, Sheet
 
 NEURON = (("z", "w*x + b"), ("a", "sigmoid(z)"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backprop_coach.grading.problem import Problem
+from backprop_coach.expr.problem import Problem
 
 
 @dataclass(frozen=True)
