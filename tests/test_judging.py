@@ -175,6 +175,8 @@ def test_a_number_in_scientific_notation_keeps_its_figures() -> None:
                     "1.463 ⋅ 10^{-1}"):  # fmt: skip
         assert check_number(neuron, written, point).verdict == "correct", written
     assert check_number(neuron, "1.462 × 10^{-1}", point).diagnosis == "rounding"  # truncated
+    # where x is a name of the problem, "1 x 10^0" is the product 1·x·10⁰ = x = 3, not 1
+    assert check_number(Problem("w*x", "w"), "1 x 10^0", {"w": Fraction(1), "x": Fraction(3)}).verdict == "correct"
 
 
 def test_zero_with_decimals_shows_no_figure() -> None:

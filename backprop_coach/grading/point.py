@@ -6,6 +6,7 @@ step(0) judged at the kink) and the number by the one rule for a learner's numbe
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -50,6 +51,9 @@ def check_number(problem: Problem, claim_text: str, point: dict[str, Fraction]) 
     what = f"∂L/∂{problem.wrt}"
     facts: dict[str, Any] = {"truth_value": float(truth), "points": 1}
     try:
+        if "x" in setting.scope.values and re.search(r"\bx\b", claim_text):
+            # 1.5 x 10^2 where x is a name of the problem: the product, not scientific notation
+            raise ExprError("an expression")
         given = parse_number(claim_text, "--claim")
     except ExprError:
         if symbolic is None or truth_expr is None:
