@@ -171,11 +171,13 @@ def test_a_number_in_scientific_notation_keeps_its_figures() -> None:
     neuron = Problem("(sigmoid(w*x) - y)^2/2", "w")
     point = {"w": Fraction(1, 2), "x": Fraction(1), "y": Fraction(0)}
     for written in ("1.463e-1", r"1.463 \cdot 10^{-1}", "1.4628*10^-1", "1.4628 × 10^{-1}",
-                    "1.463·10⁻¹", "1.463 x 10^(-1)", "1.463 × 10^{- 1}", "(1.463 × 10^{-1})",
+                    "1.463·10⁻¹", "1.463 × 10^{- 1}", "(1.463 × 10^{-1})",
                     "1.463 ⋅ 10^{-1}"):  # fmt: skip
         assert check_number(neuron, written, point).verdict == "correct", written
     assert check_number(neuron, "1.462 × 10^{-1}", point).diagnosis == "rounding"  # truncated
-    # where x is a name of the problem, "1 x 10^0" is the product 1·x·10⁰ = x = 3, not 1
+    # "x" is a times sign where no name is x; where x is a name, "1 x 10^0" is 1·x·10⁰ = x
+    plain = Problem("w*v", "w")
+    assert check_number(plain, "1.463 x 10^(-1)", {"w": Fraction(1), "v": Fraction(1463, 10000)}).verdict == "correct"
     assert check_number(Problem("w*x", "w"), "1 x 10^0", {"w": Fraction(1), "x": Fraction(3)}).verdict == "correct"
 
 
