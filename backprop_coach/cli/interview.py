@@ -25,7 +25,8 @@ the last. Every answer is saved as you go (a session of mode "interview", shown 
 the review schedule is not touched.
 
 **Examples**: `backprop-coach interview --list`; `backprop-coach interview --chain single-neuron
---report interview.md`.
+--report interview.md`; scripted:
+`printf '%s\\n' 'sigmoid(z)*(1 - sigmoid(z))' | backprop-coach interview --chain single-neuron`
 """
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -39,11 +40,21 @@ def _seconds(seconds: float) -> str:
 
 
 def render_report(report: Report) -> RenderableType:
-    table = Table(title=f"interview report · {printable(report.chain_id)}", title_justify="left")
-    for name, justify in (("#", "right"), ("question", "left"), ("result", "left"),
-                          ("time", "right"), ("tries", "right"), ("hints", "right"),
-                          ("diagnosis", "left"), ("points", "right")):  # fmt: skip
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table = Table(
+        title=f"interview report · {printable(report.chain_id)}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("#", justify="right")
+    table.add_column("question", no_wrap=True)
+    table.add_column("result")
+    for name in ("time", "tries", "hints"):
+        table.add_column(name, justify="right")
+    table.add_column("diagnosis", min_width=15)
+    table.add_column("points", justify="right")
     for s in report.steps:
         result = s.result + (f" ({s.rating})" if s.rating else "")
         table.add_row(
@@ -83,7 +94,7 @@ def report_markdown(report: Report) -> str:
         f"Chain `{report.chain_id}` · score **{report.score}/{report.out_of}** "
         f"({report.percent}%) · {_seconds(report.seconds)} of {report.limit / 60:g} min",
         "",
-        "| # | question | result | time | attempts | hints | diagnosis | points |",
+        "| # | question | result | time | tries | hints | diagnosis | points |",
         "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: |",
     ]
     for s in report.steps:
