@@ -174,6 +174,19 @@ def test_end_of_input_midway_keeps_every_answer(runner: CliRunner) -> None:
     ]  # fmt: skip
 
 
+def test_a_concept_chain_is_scored_by_the_learners_ratings(runner: CliRunner) -> None:
+    lines = ["central differences, O(h^2)", "good", "words", "hard", "more words", "again"]
+    result = runner.invoke(
+        app, ["interview", "--chain", "numeric-vs-autodiff"], input="".join(f"{x}\n" for x in lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert score_line(result.output).startswith("score 15/40 (38%)")  # 10 + 5 + 0 + 0
+    assert rows("SELECT verdict, detail FROM attempts ORDER BY id") == [
+        ("rated", "good"), ("rated", "hard"), ("rated", "again"),
+    ]  # fmt: skip
+    assert "the interview ended with 1 of 4 steps not reached" in result.output
+
+
 def test_ctrl_c_midway_loses_no_answer(tmp_path: Path) -> None:
     env = {**os.environ, "BACKPROP_COACH_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     report_md = tmp_path / "report.md"
@@ -241,7 +254,9 @@ def test_report_figures_worked_by_hand() -> None:
     assert r.habits[0] == "you drop sigmoid'(z) (missing_factor, 2 times)"
     assert "you flip the sign (sign_flip, 1 time)" in r.habits
     assert any(h.startswith("you reached for hints on 3 steps") for h in r.habits)
-    assert "time ran out: aim for about 1.7 min a step" in r.habits  # 600 s / 60 / 6
+    assert "the interview ended with 1 of 6 steps not reached" in r.habits
+    late = report(chain, attempts, limit=240, seconds=300)
+    assert "time ran out: aim for about 0.7 min a step" in late.habits  # 240 s / 60 / 6
 
 
 def test_the_clock_ends_the_interview_after_the_step_in_progress() -> None:

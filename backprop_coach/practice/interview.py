@@ -191,8 +191,11 @@ def _habits(steps: list[StepReport], seconds: float, limit: float) -> list[str]:
             f"{len(given_up)} step{'s' if len(given_up) > 1 else ''} not answered right: "
             + ", ".join(s.question_id for s in given_up)
         )
-    if any(s.result == "not reached" for s in steps) or seconds > limit:
+    unreached = sum(s.result == "not reached" for s in steps)
+    if seconds > limit:
         habits.append(f"time ran out: aim for about {limit / 60 / len(steps):.1f} min a step")
+    elif unreached:
+        habits.append(f"the interview ended with {unreached} of {len(steps)} steps not reached")
     return habits
 
 
