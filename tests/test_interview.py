@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from backprop_coach.bank.chains import Chain, chain_files, load_chains
 from backprop_coach.bank.load import load_bank, shipped_bank
 from backprop_coach.cli import app
-from backprop_coach.practice.interview import InterviewSession, past, report
+from backprop_coach.practice.interview import InterviewSession, clock_text, past, report
 from backprop_coach.practice.session import Done, Item, Note
 from backprop_coach.practice.store import DB_NAME
 
@@ -99,6 +99,20 @@ def test_a_bad_chain_is_refused_naming_file_and_field(
     assert len(problems) == 1
     assert problems[0].field == field and message in problems[0].message
     assert str(path) in str(problems[0])
+
+
+def test_a_bad_chain_in_a_bank_is_reported_and_the_rest_run(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "interviews").mkdir()
+    (tmp_path / "interviews" / "x.toml").write_text(
+        'format_version = 1\n[[chain]]\nid = "zz"\ntitle = "t"\nquestions = ["nope", "nada"]\n'
+    )
+    result = runner.invoke(app, ["interview", "--list", "--bank", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "skipped 1 interview chain(s):" in result.output
+    assert "chain[1].questions: unknown question id 'nope'" in result.output
+    assert "single-neuron" in result.output
 
 
 def test_a_chain_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
@@ -280,6 +294,15 @@ def test_the_clock_ends_the_interview_after_the_step_in_progress() -> None:
     assert isinstance(events[-1], Done) and [o.result for o in events[-1].outcomes] == [
         "correct", "correct",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [(900, "interview 15:00 left"), (59.4, "interview 1:00 left"), (0.2, "interview 0:01 left"),
+     (0, "interview overtime 0:00"), (-75.5, "interview overtime 1:15")],
+)  # fmt: skip
+def test_the_toolbar_clock(left: float, text: str) -> None:
+    assert clock_text(left) == text
 
 
 # -- saved, shown in stats, exported ------------------------------------------------------------

@@ -60,14 +60,13 @@ def interview(
     from backprop_coach.bank.load import bank_dirs
     from backprop_coach.cli.bank import load
     from backprop_coach.practice.interview import items_for
-    from backprop_coach.render.interview import render_chains
-    from backprop_coach.render.question import render_problems
+    from backprop_coach.render.interview import render_chains, render_problems
 
     loaded = load(bank)
     questions = {q.id: q for q in loaded.questions}
     chains, problems = load_chains(chain_files(bank_dirs(bank or [])), list(questions))
     if problems:
-        error_console().print(render_problems(problems))
+        error_console().print(render_problems(problems, "interview chain"))
     if not chains:
         fail("no interview chains could be loaded (see questions/README.md, Interview chains)")
     if list_chains:
@@ -162,28 +161,25 @@ def _run(chain: Any, items: list[Any], limit: float, report_path: Path | None) -
         store.close()
     if unsaved is not None:
         fail(f"{unsaved}; the interview is closed, and every answer before that is saved")
-    seconds = min(limit - session.left(), 10 * limit)
+    seconds = limit - session.left()
     _finish(report(chain, attempts, limit, seconds), report_path)
 
 
 def _clock_bar(session: Any) -> Any:
+    """The toolbar: the interview's clock (practice.interview.clock_text), coloured as the
+    quiz's countdown is."""
+    from backprop_coach.practice.interview import clock_text
+
     def bar() -> Any:
         left = session.left()
-        if left <= 0:
-            return [("bg:ansired fg:ansiwhite bold", f" interview overtime {-left:.0f} s ")]
         style = (
-            "ansigreen"
-            if left > session.total / 2
-            else "ansiyellow"
-            if left > session.total / 4
-            else "ansired"
+            "bg:ansired fg:ansiwhite"
+            if left <= session.total / 4
+            else "bg:ansiyellow fg:ansiblack"
+            if left <= session.total / 2
+            else "bg:ansigreen fg:ansiblack"
         )
-        return [
-            (
-                f"bg:{style} fg:ansiblack bold",
-                f" interview: {left // 60:.0f}:{left % 60:02.0f} left ",
-            )
-        ]
+        return [(f"{style} bold", f" {clock_text(left)} ")]
 
     return bar
 

@@ -54,6 +54,18 @@ class InterviewSession(Session):
         return super()._next()
 
 
+def clock_text(left: float) -> str:
+    """The toolbar's text: `interview 9:05 left`, or `interview overtime 0:12` (whole seconds,
+    rounded up while time is left, so 0:00 is never shown before the end)."""
+    import math
+
+    if left <= 0:
+        minutes, seconds = divmod(math.floor(-left), 60)
+        return f"interview overtime {minutes}:{seconds:02d}"
+    minutes, seconds = divmod(math.ceil(left), 60)
+    return f"interview {minutes}:{seconds:02d} left"
+
+
 @dataclass
 class StepReport:
     number: int

@@ -12,9 +12,17 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_coach.bank.chains import Chain
+from backprop_coach.bank.load import BankError
 from backprop_coach.practice.interview import Report
 from backprop_coach.render.quiz import RESULT_STYLE
 from backprop_coach.untrusted import printable
+
+
+def render_problems(problems: Sequence[BankError], what: str) -> RenderableType:
+    """Skipped chain files or chains, each naming its file and field (never read as markup)."""
+    lines = [Text(f"skipped {len(problems)} {what}(s):", style="bold yellow")]
+    lines += [Text(f"  {printable(str(p))}", style="yellow") for p in problems]
+    return Group(*lines)
 
 
 def render_chains(chains: Sequence[Chain]) -> RenderableType:
