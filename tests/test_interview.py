@@ -201,7 +201,8 @@ def test_a_concept_chain_is_scored_by_the_learners_ratings(runner: CliRunner) ->
     assert "the interview ended with 1 of 4 steps not reached" in result.output
 
 
-def test_ctrl_c_midway_loses_no_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")])
+def test_ctrl_c_midway_loses_no_answer(tmp_path: Path, signum: int, said: str) -> None:
     env = {**os.environ, "BACKPROP_COACH_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     report_md = tmp_path / "report.md"
     proc = subprocess.Popen(
@@ -217,10 +218,10 @@ def test_ctrl_c_midway_loses_no_answer(tmp_path: Path) -> None:
     while "incorrect" not in seen and time.monotonic() < deadline:
         seen += proc.stdout.readline()
     time.sleep(0.5)  # waiting for the next line
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "interrupted: every graded attempt is saved" in out
+    assert f"{said}: every graded attempt is saved" in out
     assert "score 10/40 (25%)" in out and "Traceback" not in err
     with sqlite3.connect(tmp_path / DB_NAME) as conn:
         assert conn.execute("SELECT question_id, verdict FROM attempts ORDER BY id").fetchall() == [
@@ -316,7 +317,8 @@ def test_stats_shows_the_interview_and_the_markdown_report(
     assert code == 0, out
     text = md.read_text()
     assert "score **37/40** (92%)" in text
-    assert "| 2 | sigmoid-neuron-dw | correct |" in text and "| missing_factor: sigmoid'(z) | 7/10 |" in text
+    assert "| 2 | sigmoid-neuron-dw | 7/10 | correct | " in text
+    assert "| 2 | 0 | missing_factor: sigmoid'(z) |" in text
     assert list(tmp_path.iterdir()) == [md]  # no temporary file left
     stats = runner.invoke(app, ["stats"]).output
     assert "mock interviews" in stats and "single-neuron" in stats and "37/40 (92%)" in stats
@@ -340,3 +342,17 @@ def test_bad_input_is_exit_2_before_anything_is_asked(runner: CliRunner, args: l
     assert result.exit_code == 2
     assert "answer>" not in result.output
     assert not (home() / DB_NAME).exists() or rows("SELECT count(*) FROM attempts") == [(0,)]
+
+
+def test_a_report_that_cannot_be_written_is_exit_2_with_the_answers_kept(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(path: Path, data: str | bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("backprop_coach.atomic.write_atomic", full_disk)
+    code, out = interview(runner, RIGHT[:1], "--report", str(tmp_path / "r.md"))
+    assert code == 2
+    assert "score 10/40" in out  # the report is still shown
+    assert "not written" in out and "every answer is saved" in out
+    assert rows("SELECT question_id, verdict FROM attempts") == [(STEPS[0], "correct")]

@@ -56,24 +56,24 @@ def render_report(report: Report) -> RenderableType:
         pad_edge=False,
         collapse_padding=True,
     )
-    table.add_column("#", justify="right")
-    table.add_column("question", no_wrap=True)
-    table.add_column("result")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("question", overflow="fold", ratio=3)
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("result", ratio=2)
     for name in ("time", "tries", "hints"):
-        table.add_column(name, justify="right")
-    table.add_column("diagnosis", min_width=15)
-    table.add_column("points", justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("diagnosis", ratio=3)
     for s in report.steps:
         result = s.result + (f" ({s.rating})" if s.rating else "")
         table.add_row(
             str(s.number),
             Text(printable(s.question_id)),
+            f"{s.points}/10",
             Text(result, style=RESULT_STYLE.get(s.result, "dim")),
             _seconds(s.seconds),
             str(s.attempts),
             str(s.hints),
             Text(", ".join(s.diagnoses) or "—"),
-            f"{s.points}/10",
         )
     parts: list[RenderableType] = [
         table,
@@ -102,14 +102,15 @@ def report_markdown(report: Report) -> str:
         f"Chain `{report.chain_id}` · score **{report.score}/{report.out_of}** "
         f"({report.percent}%) · {_seconds(report.seconds)} of {report.limit / 60:g} min",
         "",
-        "| # | question | result | time | tries | hints | diagnosis | points |",
-        "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: |",
+        "| # | question | points | result | time | tries | hints | diagnosis |",
+        "| ---: | --- | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for s in report.steps:
         result = s.result + (f" ({s.rating})" if s.rating else "")
         lines.append(
-            f"| {s.number} | {_cell(s.question_id)} | {result} | {_seconds(s.seconds)} | "
-            f"{s.attempts} | {s.hints} | {_cell(', '.join(s.diagnoses)) or '—'} | {s.points}/10 |"
+            f"| {s.number} | {_cell(s.question_id)} | {s.points}/10 | {result} | "
+            f"{_seconds(s.seconds)} | {s.attempts} | {s.hints} | "
+            f"{_cell(', '.join(s.diagnoses)) or '—'} |"
         )
     for heading, items in (("Strengths", report.strengths), ("Habits to fix", report.habits)):
         lines += ["", f"## {heading}", ""]
