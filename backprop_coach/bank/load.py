@@ -190,9 +190,14 @@ def _question_files(directory: Path) -> list[Path]:
     try:
         if not stat.S_ISDIR(directory.stat().st_mode):
             raise BankError(directory, None, "not a directory")
-        return sorted(directory.rglob("*.toml"))
+        # interviews/ holds chains of questions (bank/chains.py), not questions
+        return sorted(p for p in directory.rglob("*.toml") if not _in_interviews(p, directory))
     except OSError as err:
         raise BankError(directory, None, f"cannot read: {os_reason(err)}") from None
+
+
+def _in_interviews(path: Path, directory: Path) -> bool:
+    return path.relative_to(directory).parts[0] == "interviews"
 
 
 def load_question(path: Path) -> Question:

@@ -373,8 +373,9 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _reader(session: Any) -> Callable[[], str]:
-    """prompt_toolkit in a terminal (history, editing, countdown), plain lines from a pipe."""
+def _reader(session: Any, clock_bar: Callable[[], Any] | None = None) -> Callable[[], str]:
+    """prompt_toolkit in a terminal (history, editing, countdown), plain lines from a pipe;
+    `clock_bar` replaces the per-question countdown in the toolbar (the interview's clock)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
 
         def read_line() -> str:
@@ -413,12 +414,12 @@ def _reader(session: Any) -> Callable[[], str]:
         )
         return [(f"bg:{style} fg:ansiblack bold", f" {left:.0f} s left ")]
 
+    bar = clock_bar or (toolbar if session.limit else None)
+
     def read_prompt() -> str:
         label = "recall" if session.awaiting_rating else "answer"
         answer: str = prompt.prompt(
-            f"{label}> ",
-            bottom_toolbar=toolbar if session.limit else None,
-            refresh_interval=0.5 if session.limit else 0,
+            f"{label}> ", bottom_toolbar=bar, refresh_interval=0.5 if bar else 0
         )
         return answer
 

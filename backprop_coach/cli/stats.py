@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,14 +45,32 @@ def stats(
             return
         moment = now()
         result = compute(store.attempts(), store.cards(), moment)
+        interviews = _interviews(store)
     except StoreError as err:
         fail(str(err))
     finally:
         store.close()
         tell_notes(store)
     if json_output:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "interviews": interviews})
         return
     from backprop_coach.render.stats import render_stats
 
     show(render_stats(result, moment.date()))
+    if interviews:
+        from backprop_coach.render.interview import render_past
+
+        show(render_past(interviews))
+
+
+def _interviews(store: Any) -> list[dict[str, Any]]:
+    """Past mock interviews, scored from their stored attempts (practice.interview.past)."""
+    from backprop_coach.bank.chains import chain_files, load_chains
+    from backprop_coach.bank.load import bank_dirs
+    from backprop_coach.practice.interview import MODE, past
+
+    sessions = store.sessions(MODE)
+    if not sessions:
+        return []
+    chains, _ = load_chains(chain_files(bank_dirs()))
+    return past(sessions, store.attempts(), chains)

@@ -62,7 +62,7 @@ class Stats:
         return asdict(self)
 
 
-def _general(detail: str | None) -> str | None:
+def general_detail(detail: str | None) -> str | None:
     """sigmoid'(z1) and sigmoid'(z2) are the same habit: dropping sigmoid'(z)."""
     if detail is None:
         return None
@@ -138,7 +138,7 @@ def habits(graded: list[dict[str, Any]], by_topic: dict[str, list[dict[str, Any]
     where: dict[tuple[str, str | None], Counter[str]] = defaultdict(Counter)
     for a in graded:
         if a["verdict"] == "incorrect" and a["diagnosis"]:
-            key = (a["diagnosis"], _general(a["detail"]))
+            key = (a["diagnosis"], general_detail(a["detail"]))
             counts[key] += 1
             where[key][a["topic"]] += 1
     result = []

@@ -370,6 +370,16 @@ class Store:
             )
         return good
 
+    def sessions(self, mode: str) -> list[dict[str, Any]]:
+        """The sessions of one mode (id, started_at, ended_at), oldest first. Raises StoreError
+        when the database cannot be read."""
+        with self._failing("could not read your sessions"):
+            cur = self.conn.execute(
+                "SELECT id, started_at, ended_at FROM sessions WHERE mode = ? ORDER BY id", (mode,)
+            )
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def reviews(self) -> list[dict[str, Any]]:
         """Every review, oldest first. Raises StoreError when the database cannot be read."""
         with self._failing("could not read your reviews"):
