@@ -44,7 +44,9 @@ EXAMPLES = _examples()
 
 def test_there_are_examples_for_every_command() -> None:
     commands = {shlex.split(e.split("| ")[-1])[1] for e in EXAMPLES}
-    assert commands >= {"check", "trace", "quiz", "bank", "stats", "cheatsheet"}
+    assert commands >= {
+        "check", "trace", "quiz", "bank", "stats", "cheatsheet", "graph", "interview"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
