@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import bank, cheatsheet, check, graph, quiz, stats, trace
+from backprop_coach.cli import bank, cheatsheet, check, explain, graph, quiz, stats, trace
 
 app = typer.Typer(
     name="backprop-coach",
@@ -49,6 +49,7 @@ bank.register(app)
 stats.register(app)
 cheatsheet.register(app)
 graph.register(app)
+explain.register(app)
 
 
 def _stdout_failed(err: OSError) -> bool:

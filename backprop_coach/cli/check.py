@@ -132,6 +132,12 @@ def check(
             help="Also draw the computational graph, a wrong claim's mistake marked on its edge.",
         ),
     ] = False,
+    with_explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="On a wrong claim, also show the proved derivation (as explain)."
+        ),
+    ] = False,
 ) -> None:
     """Prove or refute a claimed gradient, and say what is wrong with it.
 
@@ -188,7 +194,17 @@ def check(
         fail("interrupted", 130)
         return
     drawn = _graph(problem, claim, verdict, point) if draw_graph else None
-    _report(verdict, json_output, latex, drawn)
+    derived = _explained(problem) if with_explain and verdict.verdict == "incorrect" else None
+    _report(verdict, json_output, latex, drawn, derived)
+
+
+def _explained(problem: Any) -> Any:
+    """`--explain`: the proved derivation offered after a wrong claim, or None when it cannot
+    be derived (then the verdict stands alone)."""
+    from backprop_coach.cli.explain import derive_in_sandbox
+
+    derived = derive_in_sandbox(problem)
+    return None if isinstance(derived, str) else derived
 
 
 def _graph(problem: Any, claim: str, verdict: Any, point: Any = None) -> Any:
@@ -198,11 +214,15 @@ def _graph(problem: Any, claim: str, verdict: Any, point: Any = None) -> Any:
     return for_check(problem, claim, verdict, point or {})
 
 
-def _report(verdict: Any, json_output: bool, latex: bool = False, drawn: Any = None) -> None:
+def _report(
+    verdict: Any, json_output: bool, latex: bool = False, drawn: Any = None, derived: Any = None
+) -> None:
     if json_output:
         data = verdict.to_json()
         if drawn is not None:
             data["graph"] = drawn[1]
+        if derived is not None:
+            data["explanation"] = derived.to_json()
         emit_json(data)
     else:
         from backprop_coach.render.verdict import render_latex, render_verdict
@@ -212,6 +232,10 @@ def _report(verdict: Any, json_output: bool, latex: bool = False, drawn: Any = N
             show(render_latex(verdict))
         if drawn is not None:
             show(*drawn[0])
+        if derived is not None:
+            from backprop_coach.render.explain import render_explanation
+
+            show(render_explanation(derived))
     raise typer.Exit(verdict.exit_code)
 
 

@@ -1,0 +1,45 @@
+"""Rich renderables for a worked derivation (grading.explain): its steps, each expression
+marked as proved, and the answer; and the same as a LaTeX align* block."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from backprop_coach.grading.explain import Explanation
+
+
+def render_explanation(explanation: Explanation) -> RenderableType:
+    """The derivation as lines of text (never markup: expressions may come from files)."""
+    lines: list[RenderableType] = [
+        Text(f"derivation of ∂L/∂{explanation.problem.wrt}", style="bold")
+    ]
+    if explanation.answer is None:
+        lines.append(Text(explanation.note, style="yellow"))
+        return Group(*lines)
+    for number, step in enumerate(explanation.steps, 1):
+        line = Text(f"{number:>2}. ")
+        line.append(step.text)
+        if step.expr is not None and not step.text.endswith(step.expr):
+            line.append("\n    = ")
+            line.append(step.expr, style="cyan")
+        if step.proved:
+            line.append("   ✓ proved", style="green")
+        lines.append(line)
+    answer = Text("answer  ", style="bold")
+    answer.append(explanation.answer, style="bold cyan")
+    lines.append(answer)
+    return Group(*lines)
+
+
+def latex_of(explanation: Explanation) -> str:
+    """An align* block: one line per step that writes an expression."""
+    if explanation.answer is None:
+        return f"% {explanation.note}"
+    rows = []
+    for step in explanation.steps:
+        if step.expr is None or step.latex is None:
+            continue
+        head = step.text.split(" = ")[0].replace("∂", r"\partial ")
+        rows.append(f"  {head} &= {step.latex}")
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
