@@ -144,3 +144,17 @@ def test_cli_json_latex_and_bad_input() -> None:
 def test_check_explain_offers_the_derivation_on_a_wrong_claim(claim: str, shown: bool) -> None:
     result = runner.invoke(app, ["check", *NEURON, "--claim", claim, "--explain"])
     assert ("derivation of ∂L/∂w" in result.output) is shown
+
+
+def test_quiz_show_gives_the_derivation_after_the_question_explanation() -> None:
+    result = runner.invoke(app, ["quiz", "--question", "sigmoid-neuron-dw"], input=":show\n")
+    out = result.output
+    assert "derivation of ∂L/∂w" in out, out
+    assert "✓ proved" in out
+    own = out.index("derivation of ∂L/∂w")
+    assert "(a - y)*a*(1 - a)*x" in out[own:]
+
+
+def test_quiz_show_on_a_numeric_question_has_no_derivation() -> None:
+    result = runner.invoke(app, ["quiz", "--question", "numeric-222-loss"], input=":show\n")
+    assert "derivation of" not in result.output

@@ -233,9 +233,9 @@ def _report(
         if drawn is not None:
             show(*drawn[0])
         if derived is not None:
-            from backprop_coach.render.explain import render_explanation
+            from backprop_coach.render.explain import render_derivation
 
-            show(render_explanation(derived))
+            show(render_derivation(derived))
     raise typer.Exit(verdict.exit_code)
 
 

@@ -70,9 +70,9 @@ def explain(
     if json_output:
         emit_json(explanation.to_json())
         return
-    from backprop_coach.render.explain import latex_of, render_explanation
+    from backprop_coach.render.explain import latex_of, render_derivation
 
-    show(render_explanation(explanation))
+    show(render_derivation(explanation))
     if latex:
         show(latex_of(explanation))
 

@@ -141,7 +141,7 @@ def _simpler(problem: Problem, answer: str, seed: int) -> str | None:
     if symbolic is None:
         return None
     try:
-        text = symbolic.truth_text().replace("⋅", "*")
+        text = symbolic.truth_text.replace("⋅", "*")
     except Exception:
         return None
     if len(text) >= len(answer) or "where" in text or "Matrix" in text:
@@ -183,9 +183,7 @@ def _paths(st: Structure, wrt: str, on_path: set[str]) -> list[list[str]]:
 
 def _chain_text(st: Structure, wrt: str, on_path: set[str]) -> str:
     paths = _paths(st, wrt, on_path)
-    chains = [
-        " · ".join(f"∂{a}/∂{b}" for a, b in itertools.pairwise(path)) for path in paths
-    ]
+    chains = [" · ".join(f"∂{a}/∂{b}" for a, b in itertools.pairwise(path)) for path in paths]
     if len(chains) == 1:
         return f"the chain from L down to {wrt}: ∂L/∂{wrt} = {chains[0]}"
     routes = ", ".join(" → ".join(reversed(p)) for p in paths)
@@ -223,7 +221,7 @@ def _node_steps(
         text += "; " + "; ".join(dict.fromkeys(notes))
     expr = to_text(total)
     _prove(replace(problem, wrt=name), expr, seed, f"∂L/∂{name}")
-    steps.append(Step(text, expr, True, to_latex(total)))
+    steps.append(Step(text, expr, True, _latex(st, total)))
     return steps
 
 
@@ -277,7 +275,14 @@ def _local_step(st: Structure, source: str, target: str, seed: int) -> Step | No
                 + to_text(Call(tree.func, tree.args, prime=True))
                 + " = "
             )
-    return Step(text + expr, expr, True, to_latex(local))
+    return Step(text + expr, expr, True, _latex(st, local))
+
+
+def _latex(st: Structure, node: Node) -> str:
+    """LaTeX of a step: ⊙ for an elementwise product where a matrix is in play, a thin space
+    where every quantity is a scalar."""
+    scalars = not st.problem.shapes and all(s is None for s in st.lets.values())
+    return to_latex(node, r"\," if scalars else r"\odot")
 
 
 def _prove(problem: Problem, expr: str, seed: int, what: str) -> None:

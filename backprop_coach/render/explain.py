@@ -9,7 +9,7 @@ from rich.text import Text
 from backprop_coach.grading.explain import Explanation
 
 
-def render_explanation(explanation: Explanation) -> RenderableType:
+def render_derivation(explanation: Explanation) -> RenderableType:
     """The derivation as lines of text (never markup: expressions may come from files)."""
     lines: list[RenderableType] = [
         Text(f"derivation of ∂L/∂{explanation.problem.wrt}", style="bold")
@@ -40,6 +40,14 @@ def latex_of(explanation: Explanation) -> str:
     for step in explanation.steps:
         if step.expr is None or step.latex is None:
             continue
-        head = step.text.split(" = ")[0].replace("∂", r"\partial ")
+        head = _frac(step.text.split(" = ")[0].removeprefix("simplified: "))
         rows.append(f"  {head} &= {step.latex}")
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def _frac(leibniz: str) -> str:
+    """∂L/∂w as \\frac{\\partial L}{\\partial w}; anything else unchanged."""
+    top, _, bottom = leibniz.partition("/")
+    if not (top.startswith("∂") and bottom.startswith("∂")):
+        return leibniz
+    return rf"\frac{{\partial {top[1:]}}}{{\partial {bottom[1:]}}}"
