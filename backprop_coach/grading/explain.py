@@ -52,9 +52,11 @@ class Step:
     expr: str | None = None
     proved: bool | None = None
     latex: str | None = None
+    notes: tuple[str, ...] = ()  # shapes, and why a transpose sits where it does
 
     def to_json(self) -> dict[str, object]:
-        return {"text": self.text, "expr": self.expr, "proved": self.proved}
+        text = "; ".join([self.text, *self.notes])
+        return {"text": text, "expr": self.expr, "proved": self.proved}
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ def _paths(st: Structure, wrt: str, on_path: set[str]) -> list[list[str]]:
 def _chain_text(st: Structure, wrt: str, on_path: set[str]) -> str:
     paths = _paths(st, wrt, on_path)
     chains = [" · ".join(f"∂{a}/∂{b}" for a, b in itertools.pairwise(path)) for path in paths]
+    if paths == [[LOSS, wrt]]:
+        return f"{wrt} appears in L itself, through no let: differentiate L directly"
     if len(chains) == 1:
         return f"the chain from L down to {wrt}: ∂L/∂{wrt} = {chains[0]}"
     routes = ", ".join(" → ".join(reversed(p)) for p in paths)
@@ -204,7 +208,7 @@ def _node_steps(
     problem = st.problem
     steps: list[Step] = []
     for target in dict.fromkeys(t for t, _, _ in parts):
-        local = _local_step(st, name, target, seed)
+        local = _local_step(st, name, target, shape, seed)
         if local is not None:
             steps.append(local)
     terms = [
@@ -217,11 +221,9 @@ def _node_steps(
     text = f"∂L/∂{name} = " + " + ".join(terms)
     if len(parts) > 1:
         text += f" ({name} is used {len(parts)} times: the gradients of its uses add)"
-    if notes:
-        text += "; " + "; ".join(dict.fromkeys(notes))
     expr = to_text(total)
     _prove(replace(problem, wrt=name), expr, seed, f"∂L/∂{name}")
-    steps.append(Step(text, expr, True, _latex(st, total)))
+    steps.append(Step(text, expr, True, _latex(st, total), tuple(dict.fromkeys(notes))))
     return steps
 
 
@@ -239,7 +241,7 @@ def _in_own_value(func: str, a: Node, arg: Node) -> Node | None:
     return None
 
 
-def _local_step(st: Structure, source: str, target: str, seed: int) -> Step | None:
+def _local_step(st: Structure, source: str, target: str, shape: object, seed: int) -> Step | None:
     """∂target/∂source as its own proved step, where it is one expression: a scalar edge, or an
     elementwise activation of a vector (its Jacobian is diagonal: the derivative entry by
     entry). None for a matrix edge (its pull-back, with shapes, is the node's step)."""
@@ -253,7 +255,7 @@ def _local_step(st: Structure, source: str, target: str, seed: int) -> Step | No
     if not (scalar or elementwise):
         return None
     one = Num("1", Fraction(1))
-    pulled = _pull(tree, one, lambda _: None, [], target)
+    pulled = _pull(tree, one, shape, [], target)
     local = _simplify(_sum([p for n, p in pulled if n == source]))
     used = {n.id for n in names(tree)}
     shapes = {n: s for n, s in [*st.inputs.items(), *st.lets.items()] if s is not None}
@@ -395,7 +397,8 @@ def _pull(
                     (
                         to_text(b),
                         (
-                            f"{ab} is {shape_text(sa)} @ {shape_text(sb)} = {sab}; {to_text(a)}ᵀ @ G is "
+                            f"{ab} is {shape_text(sa)} @ {shape_text(sb)} = {sab}, so G = ∂L/∂({ab}) is "
+                            f"{sab}; {to_text(a)}ᵀ @ G is "
                             f"{shape_text((sa[1], sa[0]))} @ {sab} = {shape_text(sb)}, the shape of "
                             f"{to_text(b)}: {to_text(a)} is transposed (and on the left) so that the "
                             "shapes match"
@@ -416,6 +419,22 @@ def _pull(
                 visit(x, BinOp("/", g, _num(Fraction(count))), False)
             case Call(func="abs", args=(x,), prime=False):
                 visit(x, BinOp("*", g, Call("sign", (x,))), False)
+            case (
+                Call(func="log", args=(Call(func="softmax", args=inner, prime=False),))
+                | Call(func="log_softmax", args=inner, prime=False)
+            ):  # log of a softmax: G − softmax(z)·ΣG (along the softmax's axis)
+                z, axis = inner[0], inner[1:]
+                total = Call("sum", (g, *axis))
+                visit(z, BinOp("-", g, BinOp("*", Call("softmax", inner), total)), False)
+            case Call(func="softmax", args=inner, prime=False):  # p ⊙ (G − Σ p ⊙ G)
+                z, axis = inner[0], inner[1:]
+                p = Name(own) if top and own != LOSS else node
+                total = Call("sum", (BinOp("*", p, g), *axis))
+                visit(z, BinOp("*", p, BinOp("-", g, total)), False)
+            case Call(func="max" | "min", args=(a, b), prime=False):  # G to the one that wins
+                first, second = (">", ">=") if node.func == "max" else ("<", "<=")
+                visit(a, BinOp("*", g, BinOp(first, a, b)), False)
+                visit(b, BinOp("*", g, BinOp(second, b, a)), False)
             case Call(func="log", args=(x,), prime=False):
                 visit(x, BinOp("/", g, x), False)
             case Call(func="sqrt", args=(x,), prime=False):
@@ -484,10 +503,19 @@ def _simplify(node: Node) -> Node:
             if isinstance(sb, Num) and sb.value == 1:
                 return sa
             return BinOp("/", sa, sb)
+        case BinOp(op="+" | "-", left=a, right=b):
+            sa, sb = _simplify(a), _simplify(b)
+            if isinstance(sb, Neg):  # a - (-b) = a + b, a + (-b) = a - b
+                return BinOp("+" if node.op == "-" else "-", sa, sb.operand)
+            return BinOp(node.op, sa, sb)
         case BinOp(op=op, left=a, right=b):
             return BinOp(op, _simplify(a), _simplify(b))
         case Call(func=f, args=args, prime=p):
-            return Call(f, tuple(_simplify(x) for x in args), p)
+            simple = tuple(_simplify(x) for x in args)
+            first = simple[0]
+            if f == "sum" and not p and isinstance(first, Neg):  # Σ(−x) = −Σx
+                return Neg(Call(f, (first.operand, *simple[1:])))
+            return Call(f, simple, p)
     return node
 
 

@@ -25,6 +25,8 @@ def render_derivation(explanation: Explanation) -> RenderableType:
             line.append(step.expr, style="cyan")
         if step.proved:
             line.append("   ✓ proved", style="green")
+        for note in step.notes:
+            line.append(f"\n    · {note}", style="dim")
         lines.append(line)
     answer = Text("answer  ", style="bold")
     answer.append(explanation.answer, style="bold cyan")
