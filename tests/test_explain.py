@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -180,3 +181,23 @@ def test_check_explain_json_carries_the_derivation() -> None:
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert data["explanation"]["answer"] == "(a - y)*a*(1 - a)*x"
+
+
+def test_check_steps_explain_after_a_wrong_step(tmp_path: Path) -> None:
+    steps = tmp_path / "steps.txt"
+    steps.write_text("dL/dw = (a - y)*x\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", *NEURON, "--steps", str(steps), "--explain", "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["first_wrong_step"] == 1
+    assert data["explanation"]["answer"] == "(a - y)*a*(1 - a)*x"
+    steps.write_text("dL/dw = (a - y)*a*(1 - a)*x\n", encoding="utf-8")
+    right = runner.invoke(app, ["check", *NEURON, "--steps", str(steps), "--explain", "--json"])
+    assert right.exit_code == 0 and "explanation" not in json.loads(right.output)
+
+
+def test_delta_of_a_let() -> None:
+    problem = replace(_problem(NEURON), wrt="z")
+    e = explain(problem)
+    assert_proved(problem, e)
+    assert e.answer == "(a - y)*a*(1 - a)"

@@ -163,8 +163,9 @@ def check(
         if claim is not None or at:
             fail("--steps checks the derivation in FILE: leave out --claim and --at")
         _steps(
-            steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format
-        )
+            steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format,
+            with_explain,
+        )  # fmt: skip
         return
     if question is not None or answer is not None:
         _question(question, answer, bank, timeout, json_output, input_format, latex, draw_graph)
@@ -328,8 +329,10 @@ def _steps(
     timeout: float,
     json_output: bool,
     input_format: str = "auto",
+    with_explain: bool = False,
 ) -> None:
-    """`check --steps FILE`: every step against the truth and against the previous step."""
+    """`check --steps FILE`: every step against the truth and against the previous step; with
+    --explain and a wrong step, the proved derivation after them."""
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.grading.problem import problem_from_specs
     from backprop_coach.grading.sandbox import Sandbox
@@ -360,10 +363,22 @@ def _steps(
         report = run(
             box, check_steps, args, timeout * 4, lambda m: StepsReport(problem.wrt, [], error=m)
         )
+    derived = None
+    if with_explain and report.first_wrong_step is not None and report.wrt:
+        from dataclasses import replace
+
+        derived = _explained(replace(problem, wrt=report.wrt))
     if json_output:
-        emit_json(report.to_json())
+        data = report.to_json()
+        if derived is not None:
+            data["explanation"] = derived.to_json()
+        emit_json(data)
     else:
         from backprop_coach.render.steps import render_steps
 
         show(render_steps(report))
+        if derived is not None:
+            from backprop_coach.render.explain import render_derivation
+
+            show(render_derivation(derived))
     raise typer.Exit(report.exit_code)
