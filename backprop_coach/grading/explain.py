@@ -407,6 +407,26 @@ def _pull(
                 )
                 visit(a, BinOp("@", g, ta), False)
                 visit(b, BinOp("@", tb, g), False)
+            case Call(func="sum", args=(x, Num()), prime=False):  # G broadcasts back
+                visit(x, g, False)
+            case Call(func="erf", args=(x,), prime=False):  # erf'(x) = 2 exp(−x²)/√π
+                slope = BinOp(
+                    "/",
+                    BinOp(
+                        "*",
+                        _num(Fraction(2)),
+                        Call("exp", (Neg(BinOp("^", x, _num(Fraction(2)))),)),
+                    ),
+                    Call("sqrt", (Name("pi"),)),
+                )
+                visit(x, BinOp("*", g, slope), False)
+            case BinOp(op="^", left=a, right=b):  # a^b: b·a^(b−1) to a, log(a)·a^b to b
+                visit(
+                    a,
+                    BinOp("*", g, BinOp("*", b, BinOp("^", a, BinOp("-", b, _num(Fraction(1)))))),
+                    False,
+                )
+                visit(b, BinOp("*", g, BinOp("*", Call("log", (a,)), node)), False)
             case Call(func="sum", args=(x,), prime=False):
                 if shape_of(x) is not None and shape_of(g) is not None:  # type: ignore[operator]
                     raise NotCovered("the sum of a matrix adjoint")
