@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from backprop_coach import __version__
-from backprop_coach.cli import bank, cheatsheet, check, graph, interview, quiz, stats, trace
+from backprop_coach.cli import (
+    bank,
+    cheatsheet,
+    check,
+    explain,
+    graph,
+    interview,
+    quiz,
+    stats,
+    trace,
+)
 
 app = typer.Typer(
     name="backprop-coach",
@@ -49,6 +59,7 @@ bank.register(app)
 stats.register(app)
 cheatsheet.register(app)
 graph.register(app)
+explain.register(app)
 interview.register(app)
 
 

@@ -132,6 +132,12 @@ def check(
             help="Also draw the computational graph, a wrong claim's mistake marked on its edge.",
         ),
     ] = False,
+    with_explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="On a wrong claim, also show the proved derivation (as explain)."
+        ),
+    ] = False,
 ) -> None:
     """Prove or refute a claimed gradient, and say what is wrong with it.
 
@@ -157,8 +163,9 @@ def check(
         if claim is not None or at:
             fail("--steps checks the derivation in FILE: leave out --claim and --at")
         _steps(
-            steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format
-        )
+            steps, loss, wrt, let, shape, domain, question, bank, timeout, json_output, input_format,
+            with_explain,
+        )  # fmt: skip
         return
     if question is not None or answer is not None:
         _question(question, answer, bank, timeout, json_output, input_format, latex, draw_graph)
@@ -188,7 +195,17 @@ def check(
         fail("interrupted", 130)
         return
     drawn = _graph(problem, claim, verdict, point) if draw_graph else None
-    _report(verdict, json_output, latex, drawn)
+    derived = _explained(problem) if with_explain and verdict.verdict == "incorrect" else None
+    _report(verdict, json_output, latex, drawn, derived)
+
+
+def _explained(problem: Any) -> Any:
+    """`--explain`: the proved derivation offered after a wrong claim, or None when it cannot
+    be derived (then the verdict stands alone)."""
+    from backprop_coach.cli.explain import derive_in_sandbox
+
+    derived = derive_in_sandbox(problem)
+    return None if isinstance(derived, str) else derived
 
 
 def _graph(problem: Any, claim: str, verdict: Any, point: Any = None) -> Any:
@@ -198,11 +215,15 @@ def _graph(problem: Any, claim: str, verdict: Any, point: Any = None) -> Any:
     return for_check(problem, claim, verdict, point or {})
 
 
-def _report(verdict: Any, json_output: bool, latex: bool = False, drawn: Any = None) -> None:
+def _report(
+    verdict: Any, json_output: bool, latex: bool = False, drawn: Any = None, derived: Any = None
+) -> None:
     if json_output:
         data = verdict.to_json()
         if drawn is not None:
             data["graph"] = drawn[1]
+        if derived is not None:
+            data["explanation"] = derived.to_json()
         emit_json(data)
     else:
         from backprop_coach.render.verdict import render_latex, render_verdict
@@ -212,6 +233,10 @@ def _report(verdict: Any, json_output: bool, latex: bool = False, drawn: Any = N
             show(render_latex(verdict))
         if drawn is not None:
             show(*drawn[0])
+        if derived is not None:
+            from backprop_coach.render.explain import render_derivation
+
+            show(render_derivation(derived))
     raise typer.Exit(verdict.exit_code)
 
 
@@ -304,8 +329,10 @@ def _steps(
     timeout: float,
     json_output: bool,
     input_format: str = "auto",
+    with_explain: bool = False,
 ) -> None:
-    """`check --steps FILE`: every step against the truth and against the previous step."""
+    """`check --steps FILE`: every step against the truth and against the previous step; with
+    --explain and a wrong step, the proved derivation after them."""
     from backprop_coach.expr.errors import ExprError
     from backprop_coach.expr.problem import problem_from_specs
     from backprop_coach.grading.sandbox import Sandbox
@@ -336,10 +363,22 @@ def _steps(
         report = run(
             box, check_steps, args, timeout * 4, lambda m: StepsReport(problem.wrt, [], error=m)
         )
+    derived = None
+    if with_explain and report.first_wrong_step is not None and report.wrt:
+        from dataclasses import replace
+
+        derived = _explained(replace(problem, wrt=report.wrt))
     if json_output:
-        emit_json(report.to_json())
+        data = report.to_json()
+        if derived is not None:
+            data["explanation"] = derived.to_json()
+        emit_json(data)
     else:
         from backprop_coach.render.steps import render_steps
 
         show(render_steps(report))
+        if derived is not None:
+            from backprop_coach.render.explain import render_derivation
+
+            show(render_derivation(derived))
     raise typer.Exit(report.exit_code)

@@ -337,6 +337,7 @@ def _render(events: list[Any], store: Any, session_id: int, scheduler: Any, cram
                 show(r.render_hint(event))
             case s.Reveal():
                 show(r.render_reveal(event))
+                _show_derivation(event.item.question)
                 if "graph_drill" in event.item.question.extra:
                     show(*quiz_graph(event.item, None, None, reveal=True))
             case s.GraphRequest():
@@ -455,3 +456,16 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _show_derivation(question: Any) -> None:
+    """`:show` on a derivation question: the proved derivation after its own explanation
+    (nothing when the question is beyond the automatic derivation)."""
+    if question.kind != "derivation" or question.problem is None:
+        return
+    from backprop_coach.cli.explain import derive_in_sandbox
+    from backprop_coach.render.explain import render_derivation
+
+    derived = derive_in_sandbox(question.problem)
+    if not isinstance(derived, str) and derived.answer is not None:
+        show(render_derivation(derived))
