@@ -33,8 +33,8 @@ import sympy as sp
 
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import parse
-from backprop_coach.grading import grader
 from backprop_coach.expr.problem import problem_from_specs
+from backprop_coach.grading import grader
 from backprop_coach.grading.setting import Setting, build_setting
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "check_corpus.jsonl"
