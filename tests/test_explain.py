@@ -132,6 +132,11 @@ def test_every_derivation_question_in_the_bank(question: object) -> None:
     assert e.answer is not None, e.note
     assert all(s.proved for s in e.steps if s.expr is not None)
     assert grader.check(problem, e.answer).verdict == "correct"
+    # and by the question itself, which may forbid answering dσ/dz with σ'(z)
+    from backprop_coach.bank.grade import grade_derivation
+
+    verdict = grade_derivation(question, e.answer)  # type: ignore[arg-type]
+    assert verdict.verdict == "correct", (e.answer, verdict.message)
 
 
 def test_cli_json_latex_and_bad_input() -> None:

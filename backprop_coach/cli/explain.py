@@ -73,8 +73,10 @@ def explain(
     from backprop_coach.render.explain import latex_of, render_derivation
 
     show(render_derivation(explanation))
-    if latex:
-        show(latex_of(explanation))
+    if latex:  # as it is, never wrapped to the terminal: it is pasted into notes
+        import sys
+
+        sys.stdout.write(latex_of(explanation) + "\n")
 
 
 def derive_in_sandbox(problem: Any) -> Any:

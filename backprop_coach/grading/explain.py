@@ -21,6 +21,7 @@ from backprop_coach.expr import tensor
 from backprop_coach.expr.algebra import Scope, Shape, shape_text
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.functions import DIFFERENTIABLE
+from backprop_coach.expr.parse import parse
 from backprop_coach.expr.problem import Problem
 from backprop_coach.expr.tree import (
     BinOp,
@@ -128,7 +129,8 @@ def _derive(st: Structure, seed: int) -> Explanation:
     answer = to_text(adjoint[wrt])
     simpler = _simpler(problem, answer, seed)
     if simpler is not None:
-        steps.append(Step(f"simplified: ∂L/∂{wrt} = {simpler}", simpler, True))
+        latex = _latex(st, parse(simpler).tree)
+        steps.append(Step(f"simplified: ∂L/∂{wrt} = {simpler}", simpler, True, latex))
         answer = simpler
     return Explanation(problem, tuple(steps), answer)
 
@@ -143,7 +145,7 @@ def _simpler(problem: Problem, answer: str, seed: int) -> str | None:
     if symbolic is None:
         return None
     try:
-        text = symbolic.truth_text.replace("⋅", "*")
+        text = symbolic.truth_text.replace("⋅", "*").replace("**", "^")
     except Exception:
         return None
     if len(text) >= len(answer) or "where" in text or "Matrix" in text:
@@ -238,6 +240,8 @@ def _in_own_value(func: str, a: Node, arg: Node) -> Node | None:
         return a
     if func == "relu":
         return Call("step", (arg,))
+    if func == "softplus":
+        return Call("sigmoid", (arg,))
     return None
 
 
@@ -461,7 +465,10 @@ def _pull(
                 visit(x, BinOp("/", g, BinOp("*", Num("2", Fraction(2)), node)), False)
             case Call(func=func, args=(x,), prime=False) if func in DIFFERENTIABLE:
                 mine = _in_own_value(func, Name(own), x) if top and own != LOSS else None
-                d = mine if mine is not None else Call(func, (x,), prime=True)
+                # without a name for the value, in terms of the function's value all the same:
+                # σ(x)(1 − σ(x)), never σ'(x), which a question may forbid as its own answer
+                value = _in_own_value(func, Call(func, (x,)), x)
+                d = mine or value or Call(func, (x,), prime=True)
                 visit(x, BinOp("*", g, d), False)
             case _:
                 raise NotCovered(f"no rule here for {to_text(node)}")
