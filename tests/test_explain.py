@@ -211,3 +211,20 @@ def test_gelu_through_erf_and_a_symbolic_power() -> None:
     assert_proved(gelu, explain(gelu))
     focal = problem_from_specs("-(1 - p)^γ*log(p)", "p", [], [], ["p=unit", "γ=positive"])
     assert_proved(focal, explain(focal))
+
+
+def test_softmax_cross_entropy_through_a_let_reads_p_minus_y() -> None:
+    """−Σ y log p with p = softmax(z): ∂L/∂z = p − y for a one-hot y (CS231n), and
+    (p − y) xᵀ for ∂L/∂W with z = W x; without the domain, −y + p·Σy, which is what it is."""
+    from backprop_coach.expr.problem import problem_from_specs
+
+    shapes = ["z=3x1", "y=3x1"]
+    onehot = problem_from_specs("-sum(y*log(p))", "z", ["p=softmax(z)"], shapes, ["y=onehot"])
+    assert explain(onehot).answer == "p - y"
+    layer = problem_from_specs(
+        "-sum(y*log(p))", "W", ["p=softmax(W@x)"], ["W=3x2", "x=2x1", "y=3x1"], ["y=onehot"]
+    )
+    assert explain(layer).answer == "(p - y) @ x.T"
+    free = problem_from_specs("-sum(y*log(p))", "z", ["p=softmax(z)"], shapes)
+    answer = explain(free).answer
+    assert answer is not None and grader.check(free, answer).verdict == "correct"

@@ -107,6 +107,11 @@ def _derive(st: Structure, seed: int) -> Explanation:
             raise NotCovered(f"cannot take the shape of {to_text(node)}: {err}") from err
 
     steps: list[Step] = [Step(_chain_text(st, wrt, on_path))]
+    # vectors whose entries sum to one (a one-hot or probability target): Σy = 1
+    one_sums = frozenset(
+        name for name, kind in problem.domains.items()
+        if kind in ("onehot", "simplex") and 1 in (st.shape(name) or (1, 1))
+    )  # fmt: skip
     adjoint: dict[str, Node] = {LOSS: Num("1", Fraction(1))}
     parts: dict[str, list[tuple[str, Node, list[tuple[str, str]]]]] = {}
     order = [n for n in reversed([*st.inputs, *st.lets]) if n in on_path]
@@ -115,7 +120,7 @@ def _derive(st: Structure, seed: int) -> Explanation:
             continue
         tree = st.trees[target]
         notes: list[tuple[str, str]] = []
-        for name, part in _pull(tree, adjoint[target], shape, notes, target):
+        for name, part in _pull(tree, adjoint[target], shape, notes, target, one_sums):
             if name in on_path and name != target:
                 parts.setdefault(name, []).append((target, part, notes))
         for name in order:  # adjoints complete once every consumer has pushed
@@ -320,7 +325,12 @@ def _num(value: Fraction) -> Node:
 
 
 def _pull(
-    tree: Node, g: Node, shape: object, notes: list[tuple[str, str]], own: str
+    tree: Node,
+    g: Node,
+    shape: object,
+    notes: list[tuple[str, str]],
+    own: str,
+    sums_to_one: frozenset[str] = frozenset(),
 ) -> list[tuple[str, Node]]:
     """(name, its part of the adjoint) for every name in `tree`, given the adjoint `g` of the
     tree's value: one rule per operation. `own` names the tree's value (a let), so that an
@@ -453,8 +463,18 @@ def _pull(
             case Call(func="softmax", args=inner, prime=False):  # p ⊙ (G − Σ p ⊙ G)
                 z, axis = inner[0], inner[1:]
                 p = Name(own) if top and own != LOSS else node
-                total = Call("sum", (BinOp("*", p, g), *axis))
-                visit(z, BinOp("*", p, BinOp("-", g, total)), False)
+                h = _over(g, p)
+                if h is not None:
+                    # G = h/p (the log of a cross-entropy): p ⊙ (h/p − Σ h) = h − p·Σh, and
+                    # with h = −y for a y that sums to one, the textbook p − y
+                    target = h.operand if isinstance(h, Neg) else None
+                    if not axis and isinstance(target, Name) and target.id in sums_to_one:
+                        visit(z, BinOp("-", p, target), False)
+                    else:
+                        visit(z, BinOp("-", h, BinOp("*", p, Call("sum", (h, *axis)))), False)
+                else:
+                    total = Call("sum", (BinOp("*", p, g), *axis))
+                    visit(z, BinOp("*", p, BinOp("-", g, total)), False)
             case Call(func="max" | "min", args=(a, b), prime=False):  # G to the one that wins
                 first, second = (">", ">=") if node.func == "max" else ("<", "<=")
                 visit(a, BinOp("*", g, BinOp(first, a, b)), False)
@@ -475,6 +495,16 @@ def _pull(
 
     visit(tree, g, True)
     return out
+
+
+def _over(g: Node, p: Node) -> Node | None:
+    """h when g is h/p or −(h/p) (then −h); else None."""
+    if isinstance(g, Neg):
+        inner = _over(g.operand, p)
+        return None if inner is None else Neg(inner)
+    if isinstance(g, BinOp) and g.op == "/" and g.right == p:
+        return g.left
+    return None
 
 
 def _simplify(node: Node) -> Node:
@@ -529,6 +559,8 @@ def _simplify(node: Node) -> Node:
             sa, sb = _simplify(a), _simplify(b)
             if isinstance(sb, Num) and sb.value == 1:
                 return sa
+            if isinstance(sa, Neg):  # (−a)/b = −(a/b): its sign can then cancel outside
+                return Neg(BinOp("/", sa.operand, sb))
             return BinOp("/", sa, sb)
         case BinOp(op="+" | "-", left=a, right=b):
             sa, sb = _simplify(a), _simplify(b)
