@@ -327,3 +327,16 @@ def test_batch_numeric_questions_match_numpy_worked_by_hand() -> None:
         a2 = sig(net.layers[1].W @ a1 + net.layers[1].b)
         delta2 = (a2 - net.y) * a2 * (1 - a2)
         assert numeric_truth(spec, seed)[1] == pytest.approx(delta2[0].sum(), rel=1e-12)
+
+
+def test_bank_validate_checks_interview_chains(runner: CliRunner, tmp_path: Path) -> None:
+    """A chain naming a question that does not exist fails validation, naming file and field."""
+    chains = tmp_path / "interviews"
+    chains.mkdir()
+    (chains / "mine.toml").write_text(
+        'format_version = 1\n[[chain]]\nid = "mine"\ntitle = "Mine"\nquestions = ["sigmoid-derivative", "no-such-question"]\n'
+    )
+    result = runner.invoke(app, ["bank", "validate", "sigmoid-derivative", "--bank", str(tmp_path)])
+    assert result.exit_code == 1
+    flat = " ".join(result.output.split())
+    assert "mine.toml" in flat and "unknown question id 'no-such-question'" in flat

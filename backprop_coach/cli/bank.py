@@ -214,8 +214,8 @@ def validate(
 ) -> None:
     """Prove every question with the tool itself: reference answers correct, listed mistakes
     diagnosed as stated, explanation steps equal to the answer, no answer that is the question's
-    own notation (forbid), numeric templates hand-sized. Exits 1 with a per-question report on
-    any failure.
+    own notation (forbid), numeric templates hand-sized; and every interview chain names
+    questions that exist. Exits 1 with a per-question report on any failure.
 
     Example: `backprop-coach bank validate sigmoid-derivative` proves one question."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -226,13 +226,20 @@ def validate(
     finite_seconds("--timeout", timeout)
 
     loaded = load(bank, quiet=True)
+    from backprop_coach.bank.chains import chain_files, load_chains
+    from backprop_coach.bank.load import bank_dirs
+
+    # the interview chains too: every file and field, every question id they name
+    _, chain_problems = load_chains(
+        chain_files(bank_dirs(bank or [])), [q.id for q in loaded.questions]
+    )
     if ids:
         unknown = sorted(set(ids) - {q.id for q in loaded.questions})
         if unknown:
             fail(f"no question {', '.join(unknown)} (see backprop-coach bank list)")
         loaded.questions = [q for q in loaded.questions if q.id in ids]
     report: dict[str, list[str]] = {str(p.path): [p.message if p.field is None else f"{p.field}: {p.message}"]
-                                    for p in loaded.problems}  # fmt: skip
+                                    for p in [*loaded.problems, *chain_problems]}  # fmt: skip
     progress = Progress(
         TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("{task.description}"), console=console(), transient=True,
