@@ -14,14 +14,13 @@ skipped, the rest load.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backprop_coach.bank.load import ID_PATTERN, MAX_FILE_BYTES, BankError
-from backprop_coach.untrusted import FileRefused, quoted, read_text_file
+from backprop_coach.bank.load import ID_PATTERN, BankError, read_toml
+from backprop_coach.untrusted import quoted
 
 CHAIN_DIR = "interviews"
 FORMAT_VERSION = 1
@@ -83,16 +82,7 @@ def load_chains(
 
 
 def _tables(path: Path) -> list[Any]:
-    try:
-        text = read_text_file(path, MAX_FILE_BYTES)
-    except FileRefused as err:
-        raise BankError(path, None, err.reason) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise BankError(path, None, f"not valid TOML: {err}") from None
-    except RecursionError:
-        raise BankError(path, None, "not valid TOML: nested too deeply") from None
+    data = read_toml(path)
     if data.get("format_version") != FORMAT_VERSION:
         raise BankError(path, "format_version", f"expected {FORMAT_VERSION}")
     unknown = sorted(set(data) - {"format_version", "chain"})

@@ -204,17 +204,22 @@ def load_question(path: Path) -> Question:
     """One question file. Raises BankError naming the file (and the field) when it cannot be
     read (only a regular file of at most MAX_FILE_BYTES is: a FIFO named *.toml is refused,
     never waited on), is not UTF-8 TOML, is nested too deeply or breaks the schema."""
+    return parse_question(read_toml(path), path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A bank file's TOML. Raises BankError naming the file when it cannot be read (a regular
+    file of at most MAX_FILE_BYTES), is not UTF-8 TOML or is nested too deeply."""
     try:
         text = read_text_file(path, MAX_FILE_BYTES)
     except FileRefused as err:
         raise BankError(path, None, err.reason) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BankError(path, None, f"not valid TOML: {err}") from None
     except RecursionError:
         raise BankError(path, None, "not valid TOML: nested too deeply") from None
-    return parse_question(data, path)
 
 
 class _Fields:
