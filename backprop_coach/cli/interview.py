@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from backprop_coach.cli.options import BankOption
-from backprop_coach.cli.output import console, error_console, fail, show
+from backprop_coach.cli.output import error_console, fail, show
 
 EPILOG = """\
 Each step builds on the one before, as an interviewer's follow-ups do. Answer as in `quiz`
@@ -102,7 +102,7 @@ def _check_report_path(path: Path) -> None:
 def _run(chain: Any, items: list[Any], limit: float, report_path: Path | None) -> None:
     import time
 
-    from backprop_coach.cli.quiz import Stops, Terminated, _grader, _reader, _render, open_store
+    from backprop_coach.cli.quiz import Stops, _grader, _reader, _render, drive, open_store
     from backprop_coach.practice import session as s
     from backprop_coach.practice.interview import MODE, InterviewSession, report
     from backprop_coach.practice.store import StoreError
@@ -130,25 +130,7 @@ def _run(chain: Any, items: list[Any], limit: float, report_path: Path | None) -
 
     show(render_start(chain, limit))
     try:
-        events = session.start()
-        while True:
-            with stops.held():
-                over = play(events)
-            if over:
-                break
-            stops.check()
-            try:
-                line = reader()
-            except EOFError:
-                events = session.finish()
-                continue
-            events = session.handle(line)
-    except KeyboardInterrupt as stop:
-        console().print(
-            f"\n{'terminated' if isinstance(stop, Terminated) else 'interrupted'}: every graded "
-            "attempt is saved; the step in progress is not"
-        )
-        play(session.finish())
+        drive(session, play, reader, stops, "the step in progress is not")
     except StoreError as err:
         unsaved = str(err)
     finally:

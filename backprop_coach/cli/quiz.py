@@ -197,6 +197,35 @@ def _grader(timeout: float = 5.0) -> tuple[Callable[..., Any], Any]:
     return grade, box
 
 
+def drive(
+    session: Any, play: Callable[[list[Any]], bool], reader: Callable[[], str], stops: Any,
+    unsaved: str,
+) -> None:
+    """The loop of a quiz or an interview: show and save each batch of events (`play`, True
+    when the session is over), then read a line. Ctrl-C or SIGTERM ends it like the end of
+    input: what was graded is saved, and `unsaved` says what is not."""
+    try:
+        events = session.start()
+        while True:
+            with stops.held():  # a graded answer shown is a graded answer saved
+                over = play(events)
+            if over:
+                return
+            stops.check()
+            try:
+                line = reader()
+            except EOFError:
+                events = session.finish()
+                continue
+            events = session.handle(line)
+    except KeyboardInterrupt as stop:
+        console().print(
+            f"\n{'terminated' if isinstance(stop, Terminated) else 'interrupted'}: every graded "
+            f"attempt is saved; {unsaved}"
+        )
+        play(session.finish())
+
+
 def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: bool) -> None:
     import os
     import time
@@ -217,26 +246,13 @@ def _run(items: list[Any], store: Any, timed: bool, time_limit: float, cram: boo
     unsaved: str | None = None  # why the session stopped saving, when it did
     stops = Stops()
     try:
-        events = session.start()
-        while True:
-            with stops.held():  # a graded answer shown is a graded answer saved
-                over = _render(events, store, session_id, scheduler, cram)
-            if over:
-                break
-            stops.check()
-            try:
-                line = reader()
-            except EOFError:
-                events = session.finish()
-                continue
-            events = session.handle(line)
-    except KeyboardInterrupt as stop:
-        console().print(
-            f"\n{'terminated' if isinstance(stop, Terminated) else 'interrupted'}: every graded "
-            "attempt is saved; the question in progress is not (a concept answer counts once you "
-            "rate it)"
+        drive(
+            session,
+            lambda events: _render(events, store, session_id, scheduler, cram),
+            reader,
+            stops,
+            "the question in progress is not (a concept answer counts once you rate it)",
         )
-        _render(session.finish(), store, session_id, scheduler, cram)
     except StoreError as err:  # a full disk, a read-only file: stop; what is saved stays
         unsaved = str(err)
     finally:
