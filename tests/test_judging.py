@@ -321,3 +321,18 @@ def test_a_counterexample_shows_the_quantities_on_the_way() -> None:
     z = at["w"] * at["x"] + at["b"]
     assert math.isclose(shown.lets["z"], z, rel_tol=1e-5, abs_tol=1e-5)
     assert math.isclose(shown.lets["a"], 1 / (1 + math.exp(-z)), rel_tol=1e-5)
+
+
+def test_a_missing_transpose_on_a_square_matrix_is_named() -> None:
+    """∂/∂x of Σ(Wx − y)²/2 is Wᵀ(Wx − y) (by hand); with a square W, W(Wx − y) has the right
+    shape, so shapes cannot catch it: the diagnosis names the transpose. The delta recurrence
+    likewise: W2 δ2 for W2ᵀ δ2 with a 3x3 W2."""
+    square = Problem("sum((W@x - y)^2)/2", "x", shapes={"W": (3, 3), "x": (3, 1), "y": (3, 1)})
+    verdict = check(square, "W @ (W@x - y)")
+    assert verdict.diagnosis == "transposed" and "W.T belongs" in verdict.message
+    assert check(square, "W.T @ (W@x - y)").verdict == "correct"
+    lets = (("z1", "W1@x"), ("a1", "sigmoid(z1)"), ("z2", "W2@a1"), ("a2", "sigmoid(z2)"))
+    shapes = {"W1": (3, 3), "W2": (3, 3), "x": (3, 1), "y": (3, 1)}
+    net = Problem("sum((a2 - y)^2)/2", "z1", lets, shapes)
+    delta2 = "((a2 - y)*a2*(1 - a2))"
+    assert check(net, f"(W2 @ {delta2})*a1*(1 - a1)").diagnosis == "transposed"

@@ -36,7 +36,7 @@ from backprop_coach.grading.diagnosis import (
 )
 from backprop_coach.grading.sampling import wide_range
 from backprop_coach.grading.setting import Setting, literals, setting_for
-from backprop_coach.grading.slips import domain_hint, wrong_argument
+from backprop_coach.grading.slips import domain_hint, missing_transpose, wrong_argument
 from backprop_coach.grading.verdict import (
     CORRECT,
     INCORRECT,
@@ -218,6 +218,9 @@ def grade(
     if finding.code == "wrong":  # the classic slips, searched for only when nothing else fits
         finding = (
             wrong_argument(setting, parsed.tree, truth_v, points, points.magnitudes(target))
+            or missing_transpose(
+                setting, parsed.tree, truth_v, points, points.magnitudes(target)
+            )
             or domain_hint(setting, parsed.tree, claim, target, reference, seed, points.size)
             or finding
         )

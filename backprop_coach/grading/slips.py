@@ -18,7 +18,17 @@ import numpy as np
 from backprop_coach.expr.errors import ExprError
 from backprop_coach.expr.parse import DOMAINS, parse
 from backprop_coach.expr.tensor import Op, Points
-from backprop_coach.expr.tree import COMPARISONS, BinOp, Call, Name, Neg, Node, Transpose, to_text
+from backprop_coach.expr.tree import (
+    COMPARISONS,
+    BinOp,
+    Call,
+    Name,
+    Neg,
+    Node,
+    Transpose,
+    to_text,
+    walk,
+)
 from backprop_coach.grading.diagnosis import Finding, agree, close, unsettled
 from backprop_coach.grading.setting import Setting
 
@@ -117,6 +127,66 @@ def wrong_argument(
             ):
                 return _argument_finding(occurrence.id, meant, call)
     return None
+
+
+def missing_transpose(
+    setting: Setting,
+    tree: Node,
+    truth: np.ndarray,
+    points: Points,
+    truth_terms: np.ndarray,
+) -> Finding | None:
+    """The one square matrix written W where Wᵀ belongs (or Wᵀ where W does) whose transpose
+    makes the claim equal the truth beyond doubt: W (a − y) for Wᵀ(a − y) with a square W, which
+    shapes alone cannot catch. None when there is none."""
+    shapes = {name: value.shape for name, value in setting.scope.values.items()}
+    for node in walk(tree):
+        fixed: Node
+        if isinstance(node, Transpose) and isinstance(node.operand, Name):
+            name, fixed = node.operand.id, node.operand
+        elif isinstance(node, Name):
+            name, fixed = node.id, Transpose(node)
+        else:
+            continue
+        key = setting.scope.resolve(name)
+        shape = shapes.get(key) if key is not None else None
+        if shape is None or shape[0] != shape[1] or shape[0] < 2:
+            continue
+        try:
+            value = setting.build(_swapped(tree, node, fixed))
+        except ExprError:
+            continue
+        candidate = points.values(value)
+        if (
+            candidate.shape == truth.shape
+            and close(candidate, truth)
+            and (~_doubtful(candidate, truth, points.magnitudes(value), truth_terms)).sum()
+            >= points.size // SETTLED_SHARE
+        ):
+            wrote, meant = to_text(node), to_text(fixed)
+            return Finding(
+                "transposed",
+                f"a transpose is off: you wrote {wrote} where {meant} belongs; with {meant} "
+                "there your claim is right",
+                wrote_meant=(wrote, meant),
+            )
+    return None
+
+
+def _swapped(tree: Node, target: Node, new: Node) -> Node:
+    """The tree with the one node object `target` replaced by `new`."""
+    if tree is target:
+        return new
+    match tree:
+        case Neg(operand):
+            return Neg(_swapped(operand, target, new))
+        case Transpose(operand):
+            return Transpose(_swapped(operand, target, new))
+        case BinOp(op, left, right):
+            return BinOp(op, _swapped(left, target, new), _swapped(right, target, new))
+        case Call(_, args, _):
+            return replace(tree, args=tuple(_swapped(a, target, new) for a in args))
+    return tree
 
 
 def _doubtful(

@@ -1095,15 +1095,34 @@ class _Counting(Env):
     """An env that counts name occurrences as the claim reads them, and can put another name's
     value in place of one occurrence (the k-th)."""
 
-    def __init__(self, base: Env, k: int = -1, other: str = "") -> None:
+    def __init__(self, base: Env, k: int = -1, other: str = "", flip: bool = False) -> None:
         super().__init__(base)
         self.k, self.other, self.seen = k, other, []  # type: ignore[var-annotated]
+        self.flip = flip  # put the k-th occurrence's own transpose in its place
 
     def __getattr__(self, name: str) -> V:
         self.seen.append(name)
         if len(self.seen) - 1 == self.k:
-            return self[self.other]
+            return self[name].T if self.flip else self[self.other]
         return self[name]
+
+
+def inner_transpose(c: Case, w: World) -> str | None:
+    """The brief's rule for a transpose inside the claim: one occurrence of a square matrix
+    (2x2 or larger) whose transpose makes the claim right (W δ for Wᵀ δ): `transposed`."""
+    probe = _Counting(w.env)
+    c.fn(probe)
+    for k, name in enumerate(probe.seen):
+        rows, cols = w.env[name].shape
+        if rows != cols or rows < 2:
+            continue
+        try:
+            flipped = numeric(c.fn(_Counting(w.env, k, flip=True)), w.syms, w.vals)
+        except (ShapeErr, Ambiguous):
+            continue
+        if flipped.shape == w.truth.shape and close(flipped, w.truth):
+            return f"occurrence {k + 1} of {name} transposed makes it right"
+    return None
 
 
 def slips(c: Case, p: Problem, w: World, seed: int) -> list[str]:
@@ -1216,6 +1235,8 @@ def main() -> int:
                 diagnosis, note = diagnose(claim, w.truth, w)
                 verdict = "correct" if diagnosis is None else "incorrect"
         expected = row["expect"]
+        if diagnosis == "wrong" and (flip := inner_transpose(c, w)) is not None:
+            diagnosis, note = "transposed", flip
         if diagnosis == "wrong":
             found = slips(c, p, w, seed)
             if found:
