@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -204,3 +205,17 @@ def test_specs() -> None:
 def test_spec_errors(fn, text: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SpecError, match=fragment):
         fn(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("torch.sigmoid(z)", "write sigmoid(...) rather than torch.sigmoid(...)"),
+        ("np.sum(G, axis=0)", "write sum(...) rather than np.sum(...)"),
+        ("X.t() @ G", "write x.T rather than x.t(...)"),
+        ("G.sum(axis=0)", "write sum(x, axis=0) rather than x.sum(...)"),
+    ],
+)
+def test_pytorch_and_numpy_spellings_are_told_the_language_s_own(text: str, advice: str) -> None:
+    with pytest.raises(ParseError, match=re.escape(advice)):
+        parse(text)

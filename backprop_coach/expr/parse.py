@@ -124,6 +124,24 @@ def within_limit(
         raise error(f"{what} too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})")
 
 
+_LIBRARIES = ("torch", "np", "numpy", "F", "nn", "tf", "jnp")
+_METHODS = {"t": "x.T", "T": "x.T", "sum": "sum(x, axis=0)", "mean": "mean(x, axis=0)",
+            "transpose": "x.T"}  # fmt: skip
+
+
+def _dot_help(text: str, i: int, tokens: list[Token]) -> str:
+    """What to write instead of a '.' that is neither a decimal point nor `.T`: PyTorch and
+    numpy spellings (torch.sigmoid(z), X.t(), G.sum(axis=0)) get the language's own."""
+    said = "'.' is only allowed in numbers and in the transpose '.T'"
+    before = tokens[-1].text if tokens and tokens[-1].kind == "name" else ""
+    after = re.match(r"\.\s*([A-Za-z_]\w*)", text[i:])
+    if before in _LIBRARIES and after:
+        return f"{said}: write {after.group(1)}(...) rather than {before}.{after.group(1)}(...)"
+    if after and after.group(1) in _METHODS:
+        return f"{said}: write {_METHODS[after.group(1)]} rather than x.{after.group(1)}(...)"
+    return said
+
+
 def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]:
     """Split `text` into tokens; raise ParseError naming the column of anything unexpected.
     `quantities`, when given, are the names a dL/da Leibniz term may use."""
@@ -227,7 +245,7 @@ def tokenize(text: str, quantities: frozenset[str] | None = None) -> list[Token]
             i += 1
             continue
         if ch == ".":
-            raise ParseError("'.' is only allowed in numbers and in the transpose '.T'", col)
+            raise ParseError(_dot_help(text, i, tokens), col)
         if ch == "=":
             raise ParseError(_equals_help(text, i, tokens), col)
         if ch in _LOOKALIKE_OPERATORS:
